@@ -10,6 +10,9 @@ const middyCoreEntry =
     ? path.resolve('node_modules/middy7/index.js')
     : path.resolve('node_modules/@middy/core/index.js')
 
+// Simulated Lambda environments (child processes) resolve @middy/core through this hook variable.
+if (middyMajor === '7') process.env.LAMBDA_SIM_MIDDY_CORE = `file://${middyCoreEntry}`
+
 const config: Config = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

@@ -1,1 +1,3 @@
-export const placeholder = 1
+export { lambdaContextOf, remainingTimeMs, trySet } from './context.js'
+export { type OptionRule, type OptionsSchema, validateOptions } from './options.js'
+export { warnOnce } from './warn.js'
