@@ -1,1 +1,6 @@
-export {}
+export { exited, forgetDirectory, trackChild, trackDirectory } from './cleanup.js'
+export { type EnvironmentOptions, type InvocationResult, LambdaEnvironment } from './environment.js'
+export { type FaultMode, FaultProxy, type ProxiedConnection } from './fault-proxy.js'
+export { type FakeContextOptions, fakeContext } from './lambda-context.js'
+export { freePort, waitForPort } from './ports.js'
+export type { SerializedError } from './protocol.js'

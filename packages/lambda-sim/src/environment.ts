@@ -1,0 +1,193 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { exited, trackChild } from './cleanup.js'
+import type { EnvironmentMessage, HostMessage, ReplyMessage } from './protocol.js'
+
+export interface EnvironmentOptions {
+  /** Absolute path of the handler module (ESM or CommonJS). */
+  module: string
+  /** The exported handler's name. Default `handler`. */
+  exportName?: string
+  /** Function timeout for each invocation, in ms. Default 3000. */
+  timeoutMs?: number
+  functionName?: string
+  /** Extra environment variables for the process (merged over the host's). */
+  env?: Record<string, string>
+  /** Freeze the process with SIGSTOP whenever no invocation is in flight, as Lambda does. Default true. */
+  freezeBetweenInvocations?: boolean
+}
+
+export interface InvocationResult {
+  ok: boolean
+  value?: unknown
+  error?: ReplyMessage['error']
+  timedOut?: boolean
+  durationMs: number
+}
+
+// Under Jest the sources run from src/ while the child needs the compiled runner in dist/.
+const runnerPath = (): string => {
+  const here = fileURLToPath(import.meta.url)
+  const compiled = here.replace(/\/(src|dist)\/environment\.[tj]s$/, '/dist/environment-runner.js')
+  if (!existsSync(compiled))
+    throw new Error(`lambda-sim is not built: ${compiled} is missing (run pnpm build)`)
+  return compiled
+}
+
+/**
+ * One simulated Lambda execution environment: a child process that loads the handler module once
+ * and serves invocations, frozen with SIGSTOP between them and thawed with SIGCONT right before
+ * the next one, the way Lambda does it.
+ *
+ * @example
+ * const env = await LambdaEnvironment.start({ module: '/abs/handler.mjs', timeoutMs: 2000 })
+ * const result = await env.invoke({ id: 1 })
+ * await env.close()
+ */
+export class LambdaEnvironment {
+  readonly initMs: number
+  invocations = 0
+  private nextId = 1
+  private readonly pending = new Map<number, (reply: ReplyMessage) => void>()
+  private isFrozen = false
+  private abandoned = false
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly options: EnvironmentOptions,
+    initMs: number,
+  ) {
+    this.initMs = initMs
+    child.on('message', (message: EnvironmentMessage) => {
+      if (message.type !== 'reply') return
+      const resolve = this.pending.get(message.id)
+      this.pending.delete(message.id)
+      resolve?.(message)
+      this.freezeWhenIdle()
+    })
+    child.once('exit', (code, signal) => {
+      for (const [id, resolve] of this.pending) {
+        resolve({
+          type: 'reply',
+          id,
+          ok: false,
+          error: {
+            name: 'EnvironmentExited',
+            message: `environment exited (code ${code}, signal ${signal})`,
+          },
+          durationMs: 0,
+        })
+      }
+      this.pending.clear()
+    })
+  }
+
+  /** Starts the process and waits for the handler module to load (the cold start). */
+  static async start(options: EnvironmentOptions): Promise<LambdaEnvironment> {
+    const child = trackChild(
+      fork(runnerPath(), [options.module, options.exportName ?? 'handler'], {
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      }),
+    )
+    const initMs = await new Promise<number>((resolve, reject) => {
+      child.once('message', (message: EnvironmentMessage) => {
+        if (message.type === 'ready') resolve(message.initMs)
+      })
+      child.once('exit', (code) =>
+        reject(new Error(`environment for ${options.module} exited during init (code ${code})`)),
+      )
+    })
+    const environment = new LambdaEnvironment(child, options, initMs)
+    environment.freezeWhenIdle()
+    return environment
+  }
+
+  get pid(): number {
+    return this.child.pid!
+  }
+
+  get frozen(): boolean {
+    return this.isFrozen
+  }
+
+  get inFlight(): number {
+    return this.pending.size
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  /** Delivers one invocation; several may be in flight at once (Lambda Managed Instances). */
+  invoke(event: unknown = {}, options: { timeoutMs?: number } = {}): Promise<InvocationResult> {
+    this.invocations += 1
+    return this.send({
+      type: 'invoke',
+      id: this.nextId++,
+      event,
+      timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? 3000,
+      functionName: this.options.functionName ?? 'lambda-sim',
+      awsRequestId: randomUUID(),
+    })
+  }
+
+  /** Calls another export of the handler module (e.g. one that reports module-scope state). */
+  async call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
+    const reply = await this.send({ type: 'call', id: this.nextId++, exportName, args })
+    if (!reply.ok) throw new Error(`${exportName}() failed in the environment: ${reply.error?.message}`)
+    return reply.value as T
+  }
+
+  /** SIGSTOP: no timers fire and no socket is read until `thaw`. */
+  freeze(): void {
+    if (!this.isFrozen && this.alive) {
+      this.child.kill('SIGSTOP')
+      this.isFrozen = true
+    }
+  }
+
+  thaw(): void {
+    if (this.isFrozen && this.alive && !this.abandoned) {
+      this.child.kill('SIGCONT')
+      this.isFrozen = false
+    }
+  }
+
+  /**
+   * Leaves the environment frozen for good, never closed, as a reclaimed Lambda environment
+   * leaves its sockets behind. The process is killed only when the host exits.
+   */
+  abandon(): void {
+    this.freeze()
+    this.abandoned = true
+  }
+
+  /** Kills the process (SIGKILL works on a frozen process). */
+  async close(): Promise<void> {
+    if (!this.alive) return
+    this.child.kill('SIGKILL')
+    await exited(this.child)
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  private send(message: HostMessage): Promise<ReplyMessage> {
+    if (!this.alive) return Promise.reject(new Error('the environment has exited'))
+    if (this.abandoned) return Promise.reject(new Error('the environment was abandoned'))
+    this.thaw()
+    return new Promise((resolve) => {
+      this.pending.set(message.id, resolve)
+      this.child.send(message)
+    })
+  }
+
+  private freezeWhenIdle(): void {
+    if (this.options.freezeBetweenInvocations !== false && this.pending.size === 0) this.freeze()
+  }
+}
