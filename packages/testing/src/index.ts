@@ -1,1 +1,16 @@
-export {}
+export {
+  type EnvironmentOptions,
+  exited,
+  type FakeContextOptions,
+  type FaultMode,
+  FaultProxy,
+  fakeContext,
+  freePort,
+  type InvocationResult,
+  LambdaEnvironment,
+  waitForPort,
+} from '@middy-downstream/lambda-sim'
+export { type MariaDbOptions, MariaDbServer } from './servers/mariadb.js'
+export { type PostgresOptions, PostgresServer } from './servers/postgres.js'
+export { type RedisOptions, RedisServer } from './servers/redis.js'
+export { ServerProcess } from './servers/server-process.js'

@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process'
+import { chownSync } from 'node:fs'
+import { freePort } from '@middy-downstream/lambda-sim'
+import { findBinary, postgresBinDirs } from './binaries.js'
+import { type LaunchSpec, ServerProcess } from './server-process.js'
+
+export interface PostgresOptions {
+  maxConnections?: number
+  /** Extra `-c name=value` settings. */
+  settings?: Record<string, string | number>
+}
+
+/** PostgreSQL refuses to run as root: run it as the `postgres` user Debian's package creates. */
+const postgresUser = async (): Promise<{ uid: number; gid: number } | undefined> => {
+  if (process.getuid?.() !== 0) return undefined
+  const id = (flag: string) =>
+    new Promise<number>((resolve, reject) =>
+      execFile('id', [flag, 'postgres'], (error, out) =>
+        error ? reject(error) : resolve(Number(out.trim())),
+      ),
+    )
+  return { uid: await id('-u'), gid: await id('-g') }
+}
+
+const run = (command: string, args: string[], user?: { uid: number; gid: number }) =>
+  new Promise<string>((resolve, reject) =>
+    execFile(command, args, { ...user }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${command} failed: ${stderr || error.message}`)) : resolve(stdout),
+    ),
+  )
+
+/**
+ * A throwaway PostgreSQL on a private port with trust authentication for user `postgres`.
+ *
+ * @example
+ * const pg = await PostgresServer.start({ maxConnections: 20 })
+ * await pg.psql('SELECT 1')
+ */
+export class PostgresServer extends ServerProcess {
+  readonly user = 'postgres'
+  readonly database = 'postgres'
+
+  private constructor(
+    port: number,
+    dir: string,
+    private readonly options: PostgresOptions,
+    private readonly runAs?: { uid: number; gid: number },
+  ) {
+    super(port, dir)
+  }
+
+  static async start(options: PostgresOptions = {}): Promise<PostgresServer> {
+    const dir = ServerProcess.makeDirectory('postgres')
+    const runAs = await postgresUser()
+    if (runAs) chownSync(dir, runAs.uid, runAs.gid)
+    const initdb = findBinary('initdb', 'postgresql', postgresBinDirs())
+    await run(
+      initdb,
+      ['-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'],
+      runAs,
+    )
+    const server = new PostgresServer(await freePort(), dir, options, runAs)
+    await server.start()
+    return server
+  }
+
+  get url(): string {
+    return `postgres://${this.user}@${this.host}:${this.port}/${this.database}`
+  }
+
+  protected launchSpec(): LaunchSpec {
+    const settings: Record<string, string | number> = {
+      listen_addresses: this.host,
+      unix_socket_directories: this.dir,
+      fsync: 'off',
+      ...(this.options.maxConnections === undefined ? {} : { max_connections: this.options.maxConnections }),
+      ...this.options.settings,
+    }
+    return {
+      command: findBinary('postgres', 'postgresql', postgresBinDirs()),
+      args: [
+        '-D',
+        `${this.dir}/data`,
+        '-p',
+        String(this.port),
+        ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+      ],
+      options: { ...this.runAs },
+      ready: () => this.waitUntilAccepting(),
+    }
+  }
+
+  private async waitUntilAccepting(timeoutMs = 20_000): Promise<void> {
+    const isReady = findBinary('pg_isready', 'postgresql-client', postgresBinDirs())
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      try {
+        await run(isReady, ['-h', this.host, '-p', String(this.port), '-U', this.user, '-q'])
+        return
+      } catch (error) {
+        if (Date.now() > deadline) throw error
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+  }
+
+  /** Runs SQL with psql and returns the unaligned, tuples-only output. */
+  async psql(sql: string): Promise<string> {
+    const psql = findBinary('psql', 'postgresql-client', postgresBinDirs())
+    const out = await run(psql, [
+      '-h',
+      this.host,
+      '-p',
+      String(this.port),
+      '-U',
+      this.user,
+      '-d',
+      this.database,
+      '-At',
+      '-c',
+      sql,
+    ])
+    return out.trim()
+  }
+}
