@@ -1,1 +1,10 @@
-export {}
+export { activeResources, addedSince, type ResourceCounts } from './active-resources.js'
+export {
+  defaults,
+  type EventLoopReleaseOptions,
+  eventLoopRelease,
+  eventLoopRelease as default,
+  type LeftoverReport,
+  packageName,
+  releaseEventLoop,
+} from './event-loop-release.js'

@@ -1,0 +1,188 @@
+import net from 'node:net'
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
+import middy from '@middy/core'
+import { fakeContext } from '@middy-downstream/testing'
+import type { Context } from 'aws-lambda'
+import eventLoopRelease, { type LeftoverReport, releaseEventLoop } from '../src/index.js'
+
+// The upstream lives in this process too: its side of each connection must be closed as well.
+let server: net.Server
+const serverSides = new Map<number, net.Socket>()
+beforeAll(async () => {
+  server = net.createServer((socket) => {
+    socket.on('error', () => {})
+    serverSides.set(socket.remotePort!, socket)
+    server.emit('accepted', socket.remotePort)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+})
+afterAll(() => new Promise((resolve) => server.close(resolve)))
+
+const openSocket = () =>
+  new Promise<net.Socket>((resolve) => {
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () => resolve(socket))
+  })
+const serverSideOf = async (socket: net.Socket): Promise<net.Socket> => {
+  const port = socket.localPort!
+  while (!serverSides.has(port)) await new Promise((resolve) => server.once('accepted', resolve))
+  return serverSides.get(port)!
+}
+const closeSocket = async (socket: net.Socket) => {
+  const serverSide = await serverSideOf(socket)
+  const bothClosed = Promise.all(
+    [socket, serverSide].map((s) => new Promise((resolve) => s.once('close', resolve))),
+  )
+  socket.destroy()
+  serverSide.destroy()
+  await bothClosed
+}
+
+describe('the flag', () => {
+  test('is set in before, so the handler already sees it', async () => {
+    let seen: boolean | undefined
+    const handler = middy()
+      .use(eventLoopRelease())
+      .handler(async (_event: unknown, context: Context) => {
+        seen = context.callbackWaitsForEmptyEventLoop
+      })
+    await handler({}, fakeContext())
+    expect(seen).toBe(false)
+  })
+
+  test('is not set in before when before is false', async () => {
+    let seen: boolean | undefined
+    const handler = middy()
+      .use(eventLoopRelease({ before: false }))
+      .handler(async (_event: unknown, context: Context) => {
+        seen = context.callbackWaitsForEmptyEventLoop
+      })
+    await handler({}, fakeContext())
+    expect(seen).toBe(true)
+  })
+
+  test('is set again in after and onError when asked, even if the handler set it back', async () => {
+    const ok = fakeContext()
+    await middy()
+      .use(eventLoopRelease({ after: true }))
+      .handler(async (_event: unknown, context: Context) => {
+        context.callbackWaitsForEmptyEventLoop = true
+      })({}, ok)
+    expect(ok.callbackWaitsForEmptyEventLoop).toBe(false)
+
+    const failing = fakeContext()
+    await expect(
+      middy()
+        .use(eventLoopRelease({ onError: true }))
+        .handler(async (_event: unknown, context: Context) => {
+          context.callbackWaitsForEmptyEventLoop = true
+          throw new Error('boom')
+        })({}, failing),
+    ).rejects.toThrow('boom')
+    expect(failing.callbackWaitsForEmptyEventLoop).toBe(false)
+
+    const notAsked = fakeContext()
+    await middy()
+      .use(eventLoopRelease())
+      .handler(async (_event: unknown, context: Context) => {
+        context.callbackWaitsForEmptyEventLoop = true
+      })({}, notAsked)
+    expect(notAsked.callbackWaitsForEmptyEventLoop).toBe(true)
+  })
+})
+
+describe('edge contexts', () => {
+  test('a context without the property gets it, a frozen one is left alone without throwing', () => {
+    const bare: Record<string, unknown> = {}
+    expect(releaseEventLoop(bare)).toBe(true)
+    expect(bare.callbackWaitsForEmptyEventLoop).toBe(false)
+    const frozen = Object.freeze({ callbackWaitsForEmptyEventLoop: true })
+    expect(releaseEventLoop(frozen)).toBe(false)
+    expect(frozen.callbackWaitsForEmptyEventLoop).toBe(true)
+    expect(releaseEventLoop(undefined)).toBe(false)
+  })
+
+  test('a read-only property (a runtime that ignores the flag) does not throw', async () => {
+    const context = fakeContext()
+    Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', { value: true, writable: false })
+    const handler = middy()
+      .use(eventLoopRelease({ after: true, onError: true }))
+      .handler(async () => 'fine')
+    expect(await handler({}, context)).toBe('fine')
+  })
+
+  test('a durable context gets the flag on its lambdaContext', () => {
+    const lambdaContext = fakeContext()
+    const durable = Object.freeze({ lambdaContext })
+    expect(releaseEventLoop(durable)).toBe(true)
+    expect(lambdaContext.callbackWaitsForEmptyEventLoop).toBe(false)
+  })
+})
+
+describe('leftover report', () => {
+  test('reports the socket a handler leaves open, and nothing for one that cleans up', async () => {
+    const reports: LeftoverReport[] = []
+    const leaky = middy()
+      .use(eventLoopRelease({ reportLeftovers: (r) => reports.push(r) }))
+      .handler(async () => {
+        leaked.push(await openSocket())
+      })
+    const leaked: net.Socket[] = []
+    const tidy = middy()
+      .use(eventLoopRelease({ reportLeftovers: (r) => reports.push(r) }))
+      .handler(async () => {
+        await closeSocket(await openSocket())
+      })
+
+    await tidy({}, fakeContext({ awsRequestId: 'tidy' }))
+    expect(reports).toEqual([])
+    await leaky({}, fakeContext({ awsRequestId: 'leaky', functionName: 'orders' }))
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toMatchObject({ phase: 'after', awsRequestId: 'leaky', functionName: 'orders' })
+    expect(reports[0]!.added.TCPSocketWrap).toBeGreaterThanOrEqual(1)
+    await Promise.all(leaked.map(closeSocket))
+  })
+
+  test('reports a timer left by a throwing handler in onError', async () => {
+    const reports: LeftoverReport[] = []
+    let timer: NodeJS.Timeout | undefined
+    const handler = middy()
+      .use(eventLoopRelease({ reportLeftovers: (r) => reports.push(r) }))
+      .handler(async () => {
+        timer = setTimeout(() => {}, 60_000)
+        throw new Error('boom')
+      })
+    await expect(handler({}, fakeContext())).rejects.toThrow('boom')
+    clearTimeout(timer)
+    expect(reports).toMatchObject([{ phase: 'onError', added: { Timeout: 1 } }])
+  })
+
+  test("'warn' warns once per environment", async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const timers: NodeJS.Timeout[] = []
+    const handler = middy()
+      .use(eventLoopRelease({ reportLeftovers: 'warn' }))
+      .handler(async () => {
+        timers.push(setTimeout(() => {}, 60_000))
+      })
+    await handler({}, fakeContext())
+    await handler({}, fakeContext())
+    timers.forEach(clearTimeout)
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(String(warn.mock.calls[0]![0])).toContain('1 Timeout')
+    warn.mockRestore()
+  })
+})
+
+describe('options', () => {
+  test.each([
+    [{ befor: true }, 'unknown option "befor" (did you mean "before"?)'],
+    [{ after: 'yes' }, 'option "after" must be a boolean, got a string of length 3'],
+    [
+      { reportLeftovers: true },
+      `option "reportLeftovers" must be false, 'warn' or a function, got boolean true`,
+    ],
+  ])('%j is rejected at construction', (options, message) => {
+    expect(() => eventLoopRelease(options as never)).toThrow(TypeError)
+    expect(() => eventLoopRelease(options as never)).toThrow(message)
+  })
+})
