@@ -10,6 +10,7 @@ export {
   LambdaEnvironment,
   waitForPort,
 } from '@middy-downstream/lambda-sim'
+export { MongoStandIn, type MongoStandInOptions } from './mongo-standin/index.js'
 export { type MariaDbOptions, MariaDbServer } from './servers/mariadb.js'
 export { type PostgresOptions, PostgresServer } from './servers/postgres.js'
 export { type RedisOptions, RedisServer } from './servers/redis.js'

@@ -1,0 +1,1 @@
+export { MongoStandIn, type MongoStandInOptions } from './server.js'
