@@ -1,3 +1,36 @@
+export type { ConnectFailure, ConnectionAdapter } from './adapter.js'
+export { type BackoffOptions, type BackoffStrategy, createBackoff } from './backoff.js'
 export { lambdaContextOf, remainingTimeMs, trySet } from './context.js'
+export { resolveSecret, type SecretSource } from './credentials.js'
+export { Deadline } from './deadline.js'
+export {
+  AuthenticationError,
+  CapacityError,
+  ClosedError,
+  ConnectError,
+  ConnectionLostError,
+  DeadlineError,
+  DownstreamError,
+  type DownstreamErrorKind,
+  type DownstreamErrorOptions,
+  OperationError,
+  TransactionError,
+} from './errors.js'
+export {
+  describeError,
+  type EventListener,
+  EventSink,
+  emptyCounters,
+  type LifecycleCounters,
+  type LifecycleEvent,
+  type LifecycleEventType,
+} from './events.js'
+export { Lease, type ReleaseDisposition } from './lease.js'
+export { createManagedMiddleware, type InvocationScope, type ManagedMiddlewareSpec } from './middleware.js'
 export { type OptionRule, type OptionsSchema, validateOptions } from './options.js'
+export { ClientPool, type PoolOptions, Slot } from './pool.js'
+export { fingerprint, registryDelete, registryGet } from './registry.js'
+export { type RetryContext, RetryGaveUp, type RetryOptions, retryWithin } from './retry.js'
+export { redact, redactError, rememberSecret } from './secrets.js'
+export { sleep, withTimeout, yieldToEventLoop } from './sleep.js'
 export { warnOnce } from './warn.js'

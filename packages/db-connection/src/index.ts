@@ -1,1 +1,29 @@
-export {}
+export {
+  AuthenticationError,
+  CapacityError,
+  ConnectError,
+  ConnectionLostError,
+  DeadlineError,
+  DownstreamError,
+  type LifecycleCounters,
+  type LifecycleEvent,
+  OperationError,
+  TransactionError,
+} from '@middy-downstream/core'
+export type { CapacitySample } from './capacity.js'
+export { classifyConnectError, isConnectionLost } from './classify.js'
+export {
+  createDbConnection,
+  type DbConnectionContext,
+  dbConnection,
+  dbConnection as default,
+  ManagedDbConnection,
+} from './db-connection.js'
+export { type DbConnectionOptions, defaults, packageName, type ReleasePolicy } from './options.js'
+export {
+  DbSession,
+  type QueryResult,
+  ReleasableDbSession,
+  type StatementOptions,
+  TransactionSession,
+} from './session.js'

@@ -1,0 +1,133 @@
+import { redact } from './secrets.js'
+
+export type LifecycleEventType =
+  | 'open'
+  | 'reuse'
+  | 'validate'
+  | 'retry'
+  | 'release'
+  | 'close'
+  | 'reap'
+  | 'error'
+
+/** One thing that happened to a managed client. Never contains a secret. */
+export interface LifecycleEvent {
+  type: LifecycleEventType
+  /** The package, e.g. `@middy-downstream/db-connection`. */
+  package: string
+  /** A fingerprint of the client's config, without secrets. */
+  key: string
+  /** Which client of the environment's pool. */
+  clientId?: number
+  durationMs?: number
+  /** `retry`: the attempt that failed and how long until the next. */
+  attempt?: number
+  delayMs?: number
+  /** `validate`: whether the client was alive. */
+  ok?: boolean
+  /** `release`/`close`: what was decided and why (e.g. `keep`, `utilization`, `broken`, `idle`). */
+  action?: string
+  reason?: string
+  /** `reap`: how many connections were killed. */
+  count?: number
+  error?: { name: string; message: string; code?: string | number }
+}
+
+/** Running totals, for metrics: read them at any time, e.g. in an `after` middleware. */
+export interface LifecycleCounters {
+  opens: number
+  reuses: number
+  validations: number
+  validationFailures: number
+  retries: number
+  releases: number
+  closes: number
+  reaped: number
+  errors: number
+}
+
+export const emptyCounters = (): LifecycleCounters => ({
+  opens: 0,
+  reuses: 0,
+  validations: 0,
+  validationFailures: 0,
+  retries: 0,
+  releases: 0,
+  closes: 0,
+  reaped: 0,
+  errors: 0,
+})
+
+export type EventListener = (event: LifecycleEvent) => void
+
+/** A summary of an error that is safe to log: name, redacted message, code. */
+export const describeError = (error: unknown): NonNullable<LifecycleEvent['error']> => {
+  const e = error as { name?: string; message?: string; code?: string | number }
+  return {
+    name: e?.name ?? 'Error',
+    message: redact(String(e?.message ?? error)),
+    ...(e?.code === undefined ? {} : { code: e.code }),
+  }
+}
+
+/**
+ * Counts events and passes them to the user's listener. A listener that throws is ignored: an
+ * observer must never break an invocation.
+ */
+export class EventSink {
+  readonly counters: LifecycleCounters = emptyCounters()
+  private readonly listeners = new Set<EventListener>()
+
+  constructor(
+    readonly packageName: string,
+    readonly key: string,
+  ) {}
+
+  subscribe(listener: EventListener | undefined): void {
+    if (listener) this.listeners.add(listener)
+  }
+
+  emit(event: Omit<LifecycleEvent, 'package' | 'key'>): void {
+    this.count(event)
+    if (this.listeners.size === 0) return
+    const full: LifecycleEvent = { package: this.packageName, key: this.key, ...event }
+    for (const listener of this.listeners) {
+      try {
+        listener(full)
+      } catch {
+        // observers never break an invocation
+      }
+    }
+  }
+
+  private count(event: Omit<LifecycleEvent, 'package' | 'key'>): void {
+    const c = this.counters
+    switch (event.type) {
+      case 'open':
+        c.opens += 1
+        break
+      case 'reuse':
+        c.reuses += 1
+        break
+      case 'validate':
+        c.validations += 1
+        if (event.ok === false) c.validationFailures += 1
+        break
+      case 'retry':
+        c.retries += 1
+        break
+      case 'release':
+        c.releases += 1
+        break
+      case 'close':
+        c.closes += 1
+        break
+      case 'reap':
+        c.reaped += event.count ?? 0
+        break
+      case 'error':
+        c.errors += 1
+        break
+    }
+  }
+}

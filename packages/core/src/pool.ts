@@ -1,0 +1,346 @@
+import type { ConnectFailure, ConnectionAdapter } from './adapter.js'
+import type { BackoffStrategy } from './backoff.js'
+import { resolveSecret, type SecretSource } from './credentials.js'
+import type { Deadline } from './deadline.js'
+import { AuthenticationError, CapacityError, ClosedError, ConnectError, DeadlineError } from './errors.js'
+import { describeError, type EventSink } from './events.js'
+import { RetryGaveUp, retryWithin } from './retry.js'
+import { redactError } from './secrets.js'
+import { withTimeout, yieldToEventLoop } from './sleep.js'
+
+export interface PoolOptions<TClient> {
+  packageName: string
+  adapter: ConnectionAdapter<TClient>
+  events: EventSink
+  /** A password or token, or a provider called for each new connection. */
+  secret?: SecretSource
+  /**
+   * `exclusive`: each in-flight invocation gets its own client (SQL connections).
+   * `shared`: all in-flight invocations share one client (multiplexed: Redis, MongoDB).
+   */
+  sharing: 'exclusive' | 'shared'
+  /** Exclusive mode: the most clients one environment may hold (Lambda Managed Instances). */
+  maxClients: number
+  /** A client idle for longer than this is pinged before it is handed out. */
+  validateAfterIdleMs: number
+  /** The longest a validation ping may take (bounded by the deadline too). */
+  validateTimeoutMs: number
+  /** The longest one connect attempt may take (bounded by the deadline too). */
+  connectTimeoutMs: number
+  /** The longest a graceful close may take before the client is destroyed. */
+  closeTimeoutMs: number
+  retry: { strategy: BackoffStrategy; baseMs: number; capMs: number; maxAttempts: number }
+  /** Called with each new client once it is open, before it is handed out (session setup). */
+  onOpen?: (client: TClient, deadline: Deadline) => Promise<void>
+}
+
+/** One client of an environment and its bookkeeping. */
+export class Slot<TClient> {
+  client?: TClient
+  opening?: Promise<TClient>
+  /** Invocations holding this slot (exclusive mode: 0 or 1). */
+  holders = 0
+  lastUsedAt = 0
+  constructor(readonly id: number) {}
+}
+
+type Waiter = { resolve: () => void; deadline: Deadline }
+
+/**
+ * The clients of one environment for one config: opened lazily and single-flight, validated
+ * after idle, replaced when dead, retried within the deadline, released and disposed. Backends
+ * supply a `ConnectionAdapter`.
+ */
+export class ClientPool<TClient> {
+  private readonly slots: Slot<TClient>[] = []
+  private readonly waiters: Waiter[] = []
+  private nextSlotId = 1
+  private disposed = false
+
+  constructor(readonly options: PoolOptions<TClient>) {}
+
+  get size(): number {
+    return this.slots.filter((s) => s.client !== undefined).length
+  }
+
+  get clients(): TClient[] {
+    return this.slots.flatMap((s) => (s.client === undefined ? [] : [s.client]))
+  }
+
+  /** Takes a slot for an invocation, waiting (within the deadline) when the pool is at its cap. */
+  async take(deadline: Deadline): Promise<Slot<TClient>> {
+    this.assertOpen()
+    for (;;) {
+      const slot = this.pickSlot()
+      if (slot) {
+        slot.holders += 1
+        return slot
+      }
+      await this.waitForSlot(deadline)
+    }
+  }
+
+  /** Gives a slot back; the next waiter, if any, may take it. */
+  giveBack(slot: Slot<TClient>): void {
+    slot.holders = Math.max(0, slot.holders - 1)
+    slot.lastUsedAt = Date.now()
+    if (slot.holders === 0) this.waiters.shift()?.resolve()
+  }
+
+  /**
+   * The live client of a slot: reused when healthy, pinged first when idle too long, replaced
+   * when dead, opened when absent.
+   */
+  async clientFor(slot: Slot<TClient>, deadline: Deadline): Promise<TClient> {
+    this.assertOpen()
+    if (slot.opening) return slot.opening
+    const { adapter, events } = this.options
+    if (slot.client !== undefined) {
+      // A FIN or RST that arrived while the environment was frozen is handled on this turn.
+      await yieldToEventLoop()
+      if (slot.client !== undefined && adapter.isBroken(slot.client)) {
+        this.discard(slot, 'broken')
+      } else if (
+        slot.client !== undefined &&
+        Date.now() - slot.lastUsedAt > this.options.validateAfterIdleMs
+      ) {
+        const alive = await this.validate(slot, slot.client, deadline)
+        if (!alive) this.discard(slot, 'validation-failed')
+      }
+      if (slot.client !== undefined) {
+        events.emit({ type: 'reuse', clientId: slot.id })
+        return slot.client
+      }
+    }
+    slot.opening = this.open(slot, deadline).finally(() => {
+      slot.opening = undefined
+    })
+    return slot.opening
+  }
+
+  /** Records use, so the idle clock starts from the last operation, not the last acquire. */
+  touch(slot: Slot<TClient>): void {
+    slot.lastUsedAt = Date.now()
+  }
+
+  /** Drops a slot's client at once (it is broken, or its state cannot be trusted). */
+  discard(slot: Slot<TClient>, reason: string): void {
+    const client = slot.client
+    if (client === undefined) return
+    slot.client = undefined
+    try {
+      this.options.adapter.destroy(client)
+    } catch {
+      // already gone
+    }
+    this.options.events.emit({ type: 'close', clientId: slot.id, action: 'destroy', reason })
+  }
+
+  /** Closes a slot's client gracefully, bounded in time; destroys it if the close hangs. */
+  async close(slot: Slot<TClient>, reason: string): Promise<void> {
+    const client = slot.client
+    if (client === undefined) return
+    slot.client = undefined
+    const { adapter, events, closeTimeoutMs } = this.options
+    const started = Date.now()
+    try {
+      await withTimeout(
+        Promise.resolve(adapter.close(client)),
+        closeTimeoutMs,
+        () => new Error('close timed out'),
+      )
+      events.emit({
+        type: 'close',
+        clientId: slot.id,
+        action: 'close',
+        reason,
+        durationMs: Date.now() - started,
+      })
+    } catch {
+      try {
+        adapter.destroy(client)
+      } catch {}
+      events.emit({ type: 'close', clientId: slot.id, action: 'destroy', reason: `${reason}; close failed` })
+    }
+  }
+
+  /** Closes every client for good, bounded in time; later use fails with `ClosedError`. */
+  async dispose(): Promise<void> {
+    this.disposed = true
+    await Promise.all(this.slots.map((slot) => this.close(slot, 'dispose')))
+    for (const waiter of this.waiters.splice(0)) waiter.resolve()
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) {
+      throw new ClosedError(`${this.options.packageName}: the client was disposed`, {
+        package: this.options.packageName,
+      })
+    }
+  }
+
+  private pickSlot(): Slot<TClient> | undefined {
+    if (this.options.sharing === 'shared') {
+      if (this.slots.length === 0) this.slots.push(new Slot(this.nextSlotId++))
+      return this.slots[0]
+    }
+    // Most recently used first: its connection is the likeliest to be warm.
+    const free = this.slots.filter((s) => s.holders === 0).sort((a, b) => b.lastUsedAt - a.lastUsedAt)
+    const withClient = free.find((s) => s.client !== undefined)
+    if (withClient ?? free[0]) return withClient ?? free[0]
+    if (this.slots.length < this.options.maxClients) {
+      const slot = new Slot<TClient>(this.nextSlotId++)
+      this.slots.push(slot)
+      return slot
+    }
+    return undefined
+  }
+
+  private waitForSlot(deadline: Deadline): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, deadline }
+      this.waiters.push(waiter)
+      if (!deadline.bounded) return
+      const timer = setTimeout(
+        () => {
+          const index = this.waiters.indexOf(waiter)
+          if (index >= 0) this.waiters.splice(index, 1)
+          reject(
+            new DeadlineError(
+              `${this.options.packageName}: all ${this.options.maxClients} connections of this environment stayed busy until the invocation's deadline; raise maxConnectionsPerEnvironment or lower the concurrency`,
+              { package: this.options.packageName },
+            ),
+          )
+        },
+        Math.max(0, deadline.remaining()),
+      )
+      timer.unref()
+      waiter.resolve = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
+  private async validate(slot: Slot<TClient>, client: TClient, deadline: Deadline): Promise<boolean> {
+    const { adapter, events, validateTimeoutMs } = this.options
+    const started = Date.now()
+    const timeoutMs = deadline.bound(validateTimeoutMs)
+    try {
+      await withTimeout(
+        Promise.resolve(adapter.ping(client, timeoutMs)),
+        timeoutMs,
+        () => new Error('ping timed out'),
+      )
+      slot.lastUsedAt = Date.now()
+      events.emit({ type: 'validate', clientId: slot.id, ok: true, durationMs: Date.now() - started })
+      return true
+    } catch (error) {
+      events.emit({
+        type: 'validate',
+        clientId: slot.id,
+        ok: false,
+        durationMs: Date.now() - started,
+        error: describeError(error),
+      })
+      return false
+    }
+  }
+
+  private async open(slot: Slot<TClient>, deadline: Deadline): Promise<TClient> {
+    const { adapter, events, packageName, retry } = this.options
+    const started = Date.now()
+    let refreshedAfterAuthFailure = false
+    let secret: string | undefined
+    let secretFetched = false
+    let lastFailure = 'fatal' as ConnectFailure
+    const attempt = async (attemptNumber: number): Promise<TClient> => {
+      if (!secretFetched) {
+        secret = await resolveSecret(this.options.secret)
+        secretFetched = true
+      }
+      const timeoutMs = deadline.bound(this.options.connectTimeoutMs)
+      const connecting = adapter.connect({ secret, timeoutMs, attempt: attemptNumber })
+      try {
+        const client = await withTimeout(connecting, timeoutMs + 50, () =>
+          Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        )
+        try {
+          if (this.options.onOpen) await this.options.onOpen(client, deadline)
+        } catch (error) {
+          adapter.destroy(client)
+          throw error
+        }
+        return client
+      } catch (error) {
+        // A connect that completes after its timeout must not leave a socket behind.
+        connecting.then((late) => adapter.destroy(late)).catch(() => {})
+        lastFailure = adapter.classifyConnectError(error)
+        // An expired token (RDS IAM, ElastiCache) is refreshed once, then the attempt repeats.
+        if (
+          lastFailure === 'authentication' &&
+          typeof this.options.secret === 'function' &&
+          !refreshedAfterAuthFailure
+        ) {
+          refreshedAfterAuthFailure = true
+          secretFetched = false
+          throw Object.assign(redactError(error) as object, { refreshSecret: true })
+        }
+        throw redactError(error)
+      }
+    }
+    try {
+      const client = await retryWithin(
+        attempt,
+        {
+          deadline,
+          isRetryable: (error) =>
+            (error as { refreshSecret?: boolean }).refreshSecret === true ||
+            lastFailure === 'capacity' ||
+            lastFailure === 'network',
+          onRetry: ({ attempt: failed, delayMs, error }) =>
+            events.emit({
+              type: 'retry',
+              clientId: slot.id,
+              attempt: failed,
+              delayMs,
+              error: describeError(error),
+            }),
+        },
+        { ...retry, minAttemptMs: 50 },
+      )
+      slot.client = client
+      slot.lastUsedAt = Date.now()
+      events.emit({ type: 'open', clientId: slot.id, durationMs: Date.now() - started })
+      return client
+    } catch (error) {
+      const gaveUp = error instanceof RetryGaveUp ? error : new RetryGaveUp(error, 1, 'not-retryable')
+      const cause = gaveUp.lastError
+      const waited = Date.now() - started
+      const summary = `after ${gaveUp.attempts} attempt(s) in ${waited} ms`
+      const options = { package: packageName, cause, attempts: gaveUp.attempts }
+      const wrapped =
+        lastFailure === 'capacity'
+          ? new CapacityError(
+              `${packageName}: the server has no free connections (${describeError(cause).message}) ${summary}; the fleet needs fewer connections (release: 'auto', a proxy) or the server a higher limit`,
+              options,
+            )
+          : lastFailure === 'authentication'
+            ? new AuthenticationError(
+                `${packageName}: the server rejected the credentials (${describeError(cause).message}) ${summary}; check the user and password or token provider`,
+                options,
+              )
+            : gaveUp.reason === 'deadline'
+              ? new DeadlineError(
+                  `${packageName}: could not connect before the invocation's deadline (${describeError(cause).message}) ${summary}`,
+                  options,
+                )
+              : new ConnectError(
+                  `${packageName}: could not connect (${describeError(cause).message}) ${summary}`,
+                  options,
+                )
+      events.emit({ type: 'error', clientId: slot.id, error: describeError(wrapped) })
+      throw redactError(wrapped)
+    }
+  }
+}

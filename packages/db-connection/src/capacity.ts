@@ -1,0 +1,127 @@
+import type { Deadline, EventSink } from '@middy-downstream/core'
+import type { Connection, RowDataPacket } from 'mysql2/promise'
+import { fleetAttribute, isMariaDb } from './mysql-adapter.js'
+
+export interface CapacitySample {
+  maxConnections: number
+  usedConnections: number
+  /** 0 when the server sets no per-user limit. */
+  maxUserConnections: number
+  userConnections: number
+  utilization: number
+  sampledAt: number
+}
+
+/**
+ * One query that reads the server's limits and how many connections are in use. It reads status
+ * variables, not the process list, unless a per-user limit is set (then it counts the user's
+ * threads): serverless-mysql's full process-list read on every invocation is what users saw at
+ * 100% database CPU.
+ */
+export const sampleCapacity = async (
+  connection: Connection,
+  user: string,
+  timeoutMs: number,
+): Promise<CapacitySample> => {
+  const statusTable = isMariaDb(connection)
+    ? 'information_schema.GLOBAL_STATUS'
+    : 'performance_schema.global_status'
+  const [rows] = await connection.query<RowDataPacket[]>({
+    sql: `SELECT @@GLOBAL.max_connections AS maxConnections, @@GLOBAL.max_user_connections AS maxUserConnections,
+      (SELECT VARIABLE_VALUE FROM ${statusTable} WHERE VARIABLE_NAME = 'THREADS_CONNECTED') AS usedConnections,
+      IF(@@GLOBAL.max_user_connections > 0,
+        (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?), 0) AS userConnections`,
+    values: [user],
+    timeout: timeoutMs,
+  })
+  const row = rows[0] ?? {}
+  const maxConnections = Number(row.maxConnections)
+  const usedConnections = Number(row.usedConnections)
+  const maxUserConnections = Number(row.maxUserConnections)
+  const userConnections = Number(row.userConnections)
+  const utilization = Math.max(
+    maxConnections > 0 ? usedConnections / maxConnections : 0,
+    maxUserConnections > 0 ? userConnections / maxUserConnections : 0,
+  )
+  return {
+    maxConnections,
+    usedConnections,
+    maxUserConnections,
+    userConnections,
+    utilization,
+    sampledAt: Date.now(),
+  }
+}
+
+export interface ReapOptions {
+  user: string
+  database: string | undefined
+  fleet: string
+  minIdleSeconds: number
+  max: number
+  deadline: Deadline
+  events: EventSink
+  /** Cached per environment: whether the server shows connection attributes (performance_schema). */
+  markerVisible?: boolean
+}
+
+/** Whether this server shows our fleet marker for our own connection (performance_schema on). */
+export const detectMarker = async (connection: Connection, timeoutMs: number): Promise<boolean> => {
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>({
+      sql: `SELECT COUNT(*) AS n FROM performance_schema.session_connect_attrs
+        WHERE PROCESSLIST_ID = CONNECTION_ID() AND ATTR_NAME = ?`,
+      values: [fleetAttribute],
+      timeout: timeoutMs,
+    })
+    return Number(rows[0]?.n) > 0
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Kills idle connections of this fleet, oldest first, at most `max`, never its own. A candidate
+ * must be asleep for at least `minIdleSeconds`, which is above the longest a live invocation can
+ * leave its connection idle (the function timeout), so a live invocation between two queries is
+ * never touched. Where the server shows connection attributes, only connections carrying this
+ * fleet's marker are candidates; elsewhere, those of the same user and database. Two
+ * environments racing to kill one thread is harmless: the loser gets "unknown thread", ignored.
+ */
+export const reapZombies = async (connection: Connection, options: ReapOptions): Promise<number> => {
+  const { user, database, fleet, minIdleSeconds, max, deadline, events, markerVisible } = options
+  if (max <= 0) return 0
+  const started = Date.now()
+  const marker = markerVisible
+    ? ` AND ID IN (SELECT PROCESSLIST_ID FROM performance_schema.session_connect_attrs WHERE ATTR_NAME = '${fleetAttribute}' AND ATTR_VALUE = ?)`
+    : ''
+  const [rows] = await connection.query<RowDataPacket[]>({
+    sql: `SELECT ID AS id FROM information_schema.PROCESSLIST
+      WHERE COMMAND = 'Sleep' AND USER = ? AND DB <=> ? AND TIME >= ? AND ID <> CONNECTION_ID()${marker}
+      ORDER BY TIME DESC LIMIT ?`,
+    values: [user, database ?? null, minIdleSeconds, ...(markerVisible ? [fleet] : []), max],
+    timeout: deadline.bound(1_000),
+  })
+  let killed = 0
+  for (const { id } of rows) {
+    if (deadline.expired) break
+    try {
+      await connection.query({
+        sql: 'KILL CONNECTION ?',
+        values: [Number(id)],
+        timeout: deadline.bound(1_000),
+      })
+      killed += 1
+    } catch (error) {
+      // 1094 ER_NO_SUCH_THREAD: another environment got there first.
+      if ((error as { errno?: number }).errno !== 1094) throw error
+    }
+  }
+  events.emit({
+    type: 'reap',
+    count: killed,
+    durationMs: Date.now() - started,
+    reason: markerVisible ? 'fleet-marker' : 'same-user-and-database',
+  })
+  return killed
+}

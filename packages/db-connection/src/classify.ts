@@ -1,0 +1,47 @@
+import type { ConnectFailure } from '@middy-downstream/core'
+
+interface MysqlError {
+  code?: string
+  errno?: number
+  fatal?: boolean
+  message?: string
+}
+
+/** ER_CON_COUNT_ERROR, ER_TOO_MANY_USER_CONNECTIONS, ER_USER_LIMIT_REACHED. */
+const capacityErrnos = new Set([1040, 1203, 1226])
+/** ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR. */
+const authErrnos = new Set([1045, 1044, 1698])
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+])
+
+export const classifyConnectError = (error: unknown): ConnectFailure => {
+  const e = error as MysqlError
+  if (e?.errno !== undefined && capacityErrnos.has(e.errno)) return 'capacity'
+  if (e?.errno !== undefined && authErrnos.has(e.errno)) return 'authentication'
+  // ENOTFOUND is final for a typo, transient during a DNS blip: retrying inside the deadline is cheap.
+  if (e?.code !== undefined && networkCodes.has(e.code)) return 'network'
+  return 'fatal'
+}
+
+/** The connection is gone: the statement in flight may or may not have run on the server. */
+export const isConnectionLost = (error: unknown): boolean => {
+  const e = error as MysqlError
+  return (e?.code !== undefined && networkCodes.has(e.code)) || e?.fatal === true
+}
+
+/** mysql2 refused the statement because the connection was already closed: it was never sent. */
+export const wasNeverSent = (error: unknown): boolean =>
+  /Can't add new command when connection is in closed state/.test((error as MysqlError)?.message ?? '')
+
+export const isQueryTimeout = (error: unknown): boolean =>
+  (error as MysqlError)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT'

@@ -1,0 +1,123 @@
+import type { BackoffStrategy, LifecycleEvent, OptionsSchema, SecretSource } from '@middy-downstream/core'
+import type { Connection, ConnectionOptions } from 'mysql2/promise'
+
+export const packageName = '@middy-downstream/db-connection'
+
+export type ReleasePolicy = 'auto' | 'keep' | 'close'
+
+export interface DbConnectionOptions<TKey extends string = 'db'> {
+  /** mysql2 connection options: host, port, user, database, ssl, … The password may be left out here. */
+  config: ConnectionOptions
+  /** The password as a value or a provider called for each new connection (RDS IAM tokens). Overrides `config.password`. */
+  password?: SecretSource
+  /** Read the password from `request.internal[key]` (e.g. a token that `@middy/rds-signer` fetched). */
+  passwordFromInternal?: string
+  /** Where the handle goes on the context. */
+  contextKey?: TKey
+  /** What to do with the connection after each invocation. */
+  release?: ReleasePolicy
+  /** Open the connection in `before` instead of on first query. */
+  eager?: boolean
+  /** A connection idle longer than this is pinged before use. */
+  validateAfterIdleMs?: number
+  validateTimeoutMs?: number
+  /** Longest one connect attempt may take (also bounded by the invocation's remaining time). */
+  connectTimeoutMs?: number
+  /** Longest a graceful close may take before the socket is destroyed. */
+  closeTimeoutMs?: number
+  /** Kept back from the invocation's remaining time, so an error is returned before Lambda's timeout. */
+  marginMs?: number
+  /** Longest one statement may take; always also bounded by the invocation's remaining time. */
+  queryTimeoutMs?: number
+  retry?: { strategy?: BackoffStrategy; baseMs?: number; capMs?: number; maxAttempts?: number }
+  /** `auto`: close the connection when the server is at least this full (0-1). */
+  utilizationThreshold?: number
+  /** `auto`: how often one environment reads the server's capacity and usage. */
+  capacityCheckIntervalMs?: number
+  /** `auto`: kill this fleet's idle connections when the server is above the threshold. */
+  reapZombies?: boolean
+  /** Most zombies one invocation kills. */
+  reapMaxPerInvocation?: number
+  /** Only connections asleep at least this long are reaped; never below the function timeout + 2 s. */
+  reapMinIdleSeconds?: number
+  /** Names this fleet's connections (connection attribute `mdd_fleet`). Default: the function name. */
+  fleet?: string
+  /** Behind RDS Proxy: no capacity reads, no reaping; the proxy multiplexes. */
+  proxy?: boolean
+  /** Connections one environment may hold at once (Lambda Managed Instances run invocations concurrently). */
+  maxConnectionsPerEnvironment?: number
+  /** Called for open, reuse, validate, retry, release, close, reap and error events. */
+  onEvent?: (event: LifecycleEvent) => void
+  /** The mysql2 `createConnection` to use (default: `mysql2/promise`'s). */
+  createConnection?: (options: ConnectionOptions) => Promise<Connection>
+}
+
+export const defaults = {
+  contextKey: 'db',
+  release: 'auto' as ReleasePolicy,
+  eager: false,
+  validateAfterIdleMs: 10_000,
+  validateTimeoutMs: 1_000,
+  connectTimeoutMs: 5_000,
+  closeTimeoutMs: 1_000,
+  marginMs: 300,
+  queryTimeoutMs: Number.POSITIVE_INFINITY,
+  retry: { strategy: 'decorrelated' as BackoffStrategy, baseMs: 50, capMs: 1_000, maxAttempts: 20 },
+  utilizationThreshold: 0.8,
+  capacityCheckIntervalMs: 15_000,
+  reapZombies: true,
+  reapMaxPerInvocation: 3,
+  reapMinIdleSeconds: 0,
+  proxy: false,
+  maxConnectionsPerEnvironment: 4,
+}
+
+const ms = { type: 'number', min: 0 } as const
+
+export const schema: OptionsSchema = {
+  config: {
+    type: 'custom',
+    expected: 'an object of mysql2 connection options',
+    check: (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    fix: 'pass { config: { host, user, database } }',
+  },
+  password: { type: 'stringOrFunction', fix: 'pass the password, or a function returning a fresh one' },
+  passwordFromInternal: { type: 'string', nonEmpty: true },
+  contextKey: { type: 'string', nonEmpty: true },
+  release: { type: 'oneOf', values: ['auto', 'keep', 'close'] },
+  eager: { type: 'boolean' },
+  validateAfterIdleMs: ms,
+  validateTimeoutMs: { type: 'number', min: 1 },
+  connectTimeoutMs: { type: 'number', min: 1 },
+  closeTimeoutMs: { type: 'number', min: 1 },
+  marginMs: ms,
+  queryTimeoutMs: { type: 'number', min: 1 },
+  retry: {
+    type: 'custom',
+    expected:
+      '{ strategy?: "full" | "decorrelated", baseMs?: number >= 1, capMs?: number >= baseMs, maxAttempts?: integer >= 1 }',
+    check: (value) => {
+      if (typeof value !== 'object' || value === null) return false
+      const r = value as Record<string, unknown>
+      const known = ['strategy', 'baseMs', 'capMs', 'maxAttempts']
+      if (Object.keys(r).some((k) => !known.includes(k))) return false
+      if (r.strategy !== undefined && r.strategy !== 'full' && r.strategy !== 'decorrelated') return false
+      const positive = (v: unknown) =>
+        v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 1)
+      if (!positive(r.baseMs) || !positive(r.capMs)) return false
+      if (r.maxAttempts !== undefined && !(Number.isInteger(r.maxAttempts) && (r.maxAttempts as number) >= 1))
+        return false
+      return true
+    },
+  },
+  utilizationThreshold: { type: 'number', min: 0, max: 1 },
+  capacityCheckIntervalMs: ms,
+  reapZombies: { type: 'boolean' },
+  reapMaxPerInvocation: { type: 'number', min: 0, integer: true },
+  reapMinIdleSeconds: { type: 'number', min: 0, integer: true },
+  fleet: { type: 'string', nonEmpty: true },
+  proxy: { type: 'boolean' },
+  maxConnectionsPerEnvironment: { type: 'number', min: 1, integer: true },
+  onEvent: { type: 'function' },
+  createConnection: { type: 'function' },
+}

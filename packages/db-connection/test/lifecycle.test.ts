@@ -1,0 +1,306 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
+import middy from '@middy/core'
+import { fakeContext, MariaDbServer } from '@middy-downstream/testing'
+import type { ResultSetHeader } from 'mysql2/promise'
+import dbConnection, {
+  AuthenticationError,
+  createDbConnection,
+  type DbConnectionContext,
+  type DbConnectionOptions,
+  type LifecycleEvent,
+  type ManagedDbConnection,
+  OperationError,
+  TransactionError,
+} from '../src/index.js'
+import { createAppUser } from './support.js'
+
+let server: MariaDbServer
+const created: ManagedDbConnection[] = []
+let fleetCounter = 0
+
+/** Lambda calls the handler with a plain context; Middy's types expect the one the middlewares add. */
+const lambdaContext = (options?: Parameters<typeof fakeContext>[0]) => fakeContext(options) as DbConnectionContext
+
+beforeAll(async () => {
+  server = await MariaDbServer.start()
+  await server.sql('CREATE TABLE test.items (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(50))')
+  await createAppUser(server, 'app', 'app-password-1')
+})
+afterEach(async () => {
+  await Promise.all(created.splice(0).map((m) => m.dispose()))
+})
+afterAll(() => server.dispose())
+
+/** Options for a fresh, isolated set of connections (a distinct fleet gives a distinct registry key). */
+const optionsFor = (extra: Partial<DbConnectionOptions> = {}): DbConnectionOptions => ({
+  config: { ...server.config },
+  fleet: `fleet-${++fleetCounter}`,
+  ...extra,
+})
+
+const build = (extra: Partial<DbConnectionOptions> = {}) => {
+  const options = optionsFor(extra)
+  const events: LifecycleEvent[] = []
+  const middleware = dbConnection({ ...options, onEvent: (e) => events.push(e) })
+  const managed = createDbConnection(options)
+  created.push(managed)
+  return { middleware, managed, events }
+}
+
+describe('lazy and reused', () => {
+  test('an invocation that never queries opens no connection', async () => {
+    const { middleware, managed } = build()
+    const before = await server.status('Connections')
+    const handler = middy()
+      .use(middleware)
+      .handler(async () => 'no query')
+    expect(await handler({}, lambdaContext())).toBe('no query')
+    expect(await server.status('Connections')).toBe(before + 1) // the status read itself
+    expect(managed.counters.opens).toBe(0)
+  })
+
+  test('50 warm invocations use one connection', async () => {
+    const { middleware, managed } = build()
+    const handler = middy<unknown, number, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => {
+        const rows = await context.db.query<{ id: number }>('SELECT CONNECTION_ID() AS id')
+        return rows[0]!.id
+      })
+    const before = await server.status('Connections')
+    const ids = new Set<number>()
+    for (let i = 0; i < 50; i++) ids.add(await handler({}, lambdaContext()))
+    // 1 for the handler's connection, 1 for this status read's admin connection
+    expect((await server.status('Connections')) - before).toBe(2)
+    expect(ids.size).toBe(1)
+    expect(managed.counters).toMatchObject({ opens: 1, reuses: 49 })
+  })
+
+  test('concurrent first calls share one connect', async () => {
+    const { middleware, managed } = build()
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) =>
+        Promise.all([context.db.query('SELECT 1'), context.db.query('SELECT 2'), context.db.connection()]),
+      )
+    await handler({}, lambdaContext())
+    expect(managed.counters.opens).toBe(1)
+  })
+
+  test('eager opens in before', async () => {
+    const { middleware, managed } = build({ eager: true })
+    await middy()
+      .use(middleware)
+      .handler(async () => 'x')({}, lambdaContext())
+    expect(managed.counters.opens).toBe(1)
+  })
+})
+
+describe('statements', () => {
+  test('query gives rows for a SELECT and the header for a write; execute is prepared', async () => {
+    const { middleware } = build()
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => {
+        const header = await context.db.query<ResultSetHeader>('INSERT INTO items (name) VALUES (?)', [
+          'apple',
+        ])
+        const rows = await context.db.execute<{ name: string }>('SELECT name FROM items WHERE id = ?', [
+          header.insertId,
+        ])
+        return { affected: header.affectedRows, name: rows[0]!.name }
+      })
+    expect(await handler({}, lambdaContext())).toEqual({ affected: 1, name: 'apple' })
+  })
+
+  test('a SQL error keeps code, errno and sqlState, with the driver error as cause', async () => {
+    const { middleware } = build()
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => context.db.query('SELECT * FROM no_such_table'))
+    const error = (await handler({}, lambdaContext()).catch((e) => e)) as OperationError
+    expect(error).toBeInstanceOf(OperationError)
+    expect(error).toMatchObject({
+      code: 'ER_NO_SUCH_TABLE',
+      errno: 1146,
+      sqlState: '42S02',
+      kind: 'operation',
+    })
+    expect((error.cause as { code: string }).code).toBe('ER_NO_SUCH_TABLE')
+  })
+
+  test('a custom contextKey is used, and typed for the handler', async () => {
+    const options = optionsFor()
+    created.push(createDbConnection(options))
+    const handler = middy()
+      .use(dbConnection({ ...options, contextKey: 'orders' }))
+      .handler(async (_event, context) => {
+        const rows = await context.orders.query<{ one: number }>('SELECT 1 AS one')
+        return rows[0]!.one
+      })
+    expect(await handler({}, fakeContext() as DbConnectionContext<'orders'>)).toBe(1)
+  })
+})
+
+describe('transactions', () => {
+  test('commit on resolve, rollback on throw', async () => {
+    const { middleware } = build()
+    const handler = middy<{ name: string; fail: boolean }, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (event, context) =>
+        context.db.transaction(async (tx) => {
+          await tx.query('INSERT INTO items (name) VALUES (?)', [event.name])
+          if (event.fail) throw new Error('changed my mind')
+          return 'committed'
+        }),
+      )
+    expect(await handler({ name: 'kept', fail: false }, lambdaContext())).toBe('committed')
+    await expect(handler({ name: 'discarded', fail: true }, lambdaContext())).rejects.toThrow('changed my mind')
+    const names = await server.sql<{ name: string }[]>(
+      "SELECT name FROM test.items WHERE name IN ('kept', 'discarded')",
+    )
+    expect(names.map((r) => r.name)).toEqual(['kept'])
+  })
+
+  test('a transaction left open by a throwing handler is rolled back before the next invocation', async () => {
+    const { middleware, managed } = build()
+    const handler = middy<{ fail: boolean }, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (event, context) => {
+        const connection = await context.db.connection()
+        if (event.fail) {
+          await connection.query('START TRANSACTION')
+          await connection.query("INSERT INTO items (name) VALUES ('uncommitted')")
+          throw new Error('boom')
+        }
+        const [rows] = await connection.query("SELECT COUNT(*) AS n FROM items WHERE name = 'uncommitted'")
+        return (rows as { n: number }[])[0]!.n
+      })
+    await expect(handler({ fail: true }, lambdaContext())).rejects.toThrow('boom')
+    expect(await handler({ fail: false }, lambdaContext())).toBe(0)
+    expect(managed.counters.opens).toBe(1)
+  })
+
+  test('statements outside tx while a transaction is open, and nested transactions, are refused', async () => {
+    const { middleware } = build()
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) =>
+        context.db.transaction(async () => {
+          await expect(context.db.query('SELECT 1')).rejects.toBeInstanceOf(TransactionError)
+          await expect(context.db.transaction(async () => 1)).rejects.toThrow('already open')
+          return 'ok'
+        }),
+      )
+    expect(await handler({}, lambdaContext())).toBe('ok')
+  })
+})
+
+describe('credentials', () => {
+  test('a password provider is called once per new connection', async () => {
+    let calls = 0
+    const { middleware, managed } = build({
+      config: { ...server.config, user: 'app', password: undefined },
+      password: async () => {
+        calls += 1
+        return 'app-password-1'
+      },
+    })
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => context.db.query('SELECT 1'))
+    for (let i = 0; i < 5; i++) await handler({}, lambdaContext())
+    expect(calls).toBe(1)
+    const [first] = managed.pool.clients
+    first!.destroy()
+    await handler({}, lambdaContext())
+    expect(calls).toBe(2)
+  })
+
+  test('an expired token is refreshed once after access denied', async () => {
+    const tokens = ['expired-token-1', 'app-password-1']
+    const { middleware, managed } = build({
+      config: { ...server.config, user: 'app' },
+      password: async () => tokens.shift() ?? 'none-left',
+    })
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => context.db.query('SELECT 1'))
+    await handler({}, lambdaContext())
+    expect(managed.counters).toMatchObject({ opens: 1, retries: 1 })
+  })
+
+  test('a wrong password fails with an AuthenticationError that does not contain it', async () => {
+    const secret = 'Wr0ng-Secret-Value-42'
+    const events: LifecycleEvent[] = []
+    const { middleware } = build({
+      config: { ...server.config, user: 'app', password: secret },
+      onEvent: (e) => events.push(e),
+    })
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => context.db.query('SELECT 1'))
+    const error = (await handler({}, lambdaContext()).catch((e) => e)) as AuthenticationError
+    expect(error).toBeInstanceOf(AuthenticationError)
+    expect(error).toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR', errno: 1045 })
+    const everything = JSON.stringify([error.message, error.stack, String(error.cause), events])
+    expect(everything).not.toContain(secret)
+  })
+
+  test('the password can come from request.internal (e.g. @middy/rds-signer)', async () => {
+    const { middleware } = build({
+      config: { ...server.config, user: 'app' },
+      passwordFromInternal: 'rdsToken',
+    })
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .before(async (request) => {
+        Object.assign(request.internal, { rdsToken: Promise.resolve('app-password-1') })
+      })
+      .use(middleware)
+      .handler(
+        async (_event, context) =>
+          (await context.db.query<{ u: string }>('SELECT CURRENT_USER() AS u'))[0]!.u,
+      )
+    expect(await handler({}, lambdaContext())).toBe('app@%')
+  })
+})
+
+describe('many invocations in one environment (Lambda Managed Instances)', () => {
+  test('each concurrent invocation gets its own connection, up to the cap', async () => {
+    const { middleware, managed } = build({ maxConnectionsPerEnvironment: 3 })
+    const handler = middy<unknown, number, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => {
+        const rows = await context.db.query<{ id: number }>('SELECT CONNECTION_ID() AS id, SLEEP(0.2)')
+        return rows[0]!.id
+      })
+    const ids = await Promise.all(
+      Array.from({ length: 5 }, () => handler({}, lambdaContext({ timeoutMs: 5000 }))),
+    )
+    expect(new Set(ids.slice(0, 3)).size).toBe(3)
+    expect(new Set(ids).size).toBe(3)
+    expect(managed.counters.opens).toBe(3)
+  })
+})
+
+describe('options', () => {
+  test.each([
+    [{}, 'option "config" is required'],
+    [{ config: {}, release: 'sometimes' }, 'option "release" must be one of "auto", "keep", "close"'],
+    [
+      { config: {}, utilizationThreshold: 2 },
+      'option "utilizationThreshold" must be a number >= 0 and <= 1, got number 2',
+    ],
+    [{ config: {}, retry: { baseMs: 0 } }, 'option "retry" must be'],
+    [{ config: {}, maxConnectionsPerEnviroment: 2 }, 'did you mean "maxConnectionsPerEnvironment"?'],
+    [{ config: {}, password: 42 }, 'option "password" must be a string or a function, got number 42'],
+    [{ config: {}, password: 'x', passwordFromInternal: 'token' }, 'exclude each other'],
+  ])('%j is rejected at construction with a TypeError', (options, message) => {
+    expect(() => dbConnection(options as never)).toThrow(TypeError)
+    expect(() => dbConnection(options as never)).toThrow(message)
+  })
+
+  test('a password is never printed in an option error', () => {
+    expect(() => dbConnection({ config: {}, password: ['hunter22'] } as never)).not.toThrow(/hunter22/)
+  })
+})

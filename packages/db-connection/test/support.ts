@@ -1,0 +1,60 @@
+import path from 'node:path'
+import { LambdaEnvironment, type MariaDbServer } from '@middy-downstream/testing'
+
+const fixture = path.resolve('packages/db-connection/test/fixtures/db-handler.mjs')
+
+/** Starts child-process environments running the db-handler fixture, closed by `closeAll`. */
+export const environments = () => {
+  const started: LambdaEnvironment[] = []
+  return {
+    start: async (
+      server: { port: number },
+      options: Record<string, unknown> = {},
+      extra: { timeoutMs?: number; user?: string; password?: string; functionName?: string } = {},
+    ) => {
+      const environment = await LambdaEnvironment.start({
+        module: fixture,
+        timeoutMs: extra.timeoutMs ?? 3000,
+        env: {
+          DB_PORT: String(server.port),
+          DB_OPTIONS: JSON.stringify(options),
+          ...(extra.user ? { DB_USER: extra.user } : {}),
+          ...(extra.password !== undefined ? { DB_PASSWORD: extra.password } : {}),
+          AWS_LAMBDA_FUNCTION_NAME: extra.functionName ?? 'orders',
+        },
+      })
+      started.push(environment)
+      return environment
+    },
+    closeAll: () => Promise.all(started.splice(0).map((e) => e.close())),
+  }
+}
+
+/** Waits until `condition` holds, polling the server; fails after `timeoutMs`. */
+export const eventually = async (
+  condition: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  what = 'condition',
+) => {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Ids of connections of `user` currently in the server's process list. */
+export const threadsOf = async (server: MariaDbServer, user: string) =>
+  (
+    await server.sql<{ ID: number; COMMAND: string; TIME: number }[]>(
+      'SELECT ID, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE USER = ?',
+      [user],
+    )
+  ).map((row) => ({ id: Number(row.ID), command: row.COMMAND, time: Number(row.TIME) }))
+
+/** A database user without SUPER, as a real application has (SUPER may use the reserved extra connection). */
+export const createAppUser = async (server: MariaDbServer, user: string, password: string) => {
+  await server.sql(`CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${password}'`)
+  await server.sql(`GRANT ALL ON test.* TO '${user}'@'%'`)
+  await server.sql(`GRANT PROCESS ON *.* TO '${user}'@'%'`)
+}
