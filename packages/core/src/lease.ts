@@ -41,6 +41,11 @@ export class Lease<TClient> {
     return this.acquiring
   }
 
+  /** The client this invocation holds right now, without opening or validating one. */
+  get current(): TClient | undefined {
+    return this.slot?.client
+  }
+
   /** Runs one operation on the client, counting it in flight and restarting the idle clock after. */
   async use<T>(operation: (client: TClient) => Promise<T>): Promise<T> {
     const client = await this.client()

@@ -1,6 +1,7 @@
 import type { Deadline, EventSink } from '@middy-downstream/core'
 import type { Connection, RowDataPacket } from 'mysql2/promise'
 import { fleetAttribute, isMariaDb } from './mysql-adapter.js'
+import { runStatement } from './statement.js'
 
 export interface CapacitySample {
   maxConnections: number
@@ -26,14 +27,16 @@ export const sampleCapacity = async (
   const statusTable = isMariaDb(connection)
     ? 'information_schema.GLOBAL_STATUS'
     : 'performance_schema.global_status'
-  const [rows] = await connection.query<RowDataPacket[]>({
-    sql: `SELECT @@GLOBAL.max_connections AS maxConnections, @@GLOBAL.max_user_connections AS maxUserConnections,
+  const rows = (await runStatement(
+    connection,
+    'query',
+    `SELECT @@GLOBAL.max_connections AS maxConnections, @@GLOBAL.max_user_connections AS maxUserConnections,
       (SELECT VARIABLE_VALUE FROM ${statusTable} WHERE VARIABLE_NAME = 'THREADS_CONNECTED') AS usedConnections,
       IF(@@GLOBAL.max_user_connections > 0,
         (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?), 0) AS userConnections`,
-    values: [user],
-    timeout: timeoutMs,
-  })
+    [user],
+    timeoutMs,
+  )) as RowDataPacket[]
   const row = rows[0] ?? {}
   const maxConnections = Number(row.maxConnections)
   const usedConnections = Number(row.usedConnections)
@@ -68,12 +71,14 @@ export interface ReapOptions {
 /** Whether this server shows our fleet marker for our own connection (performance_schema on). */
 export const detectMarker = async (connection: Connection, timeoutMs: number): Promise<boolean> => {
   try {
-    const [rows] = await connection.query<RowDataPacket[]>({
-      sql: `SELECT COUNT(*) AS n FROM performance_schema.session_connect_attrs
+    const rows = (await runStatement(
+      connection,
+      'query',
+      `SELECT COUNT(*) AS n FROM performance_schema.session_connect_attrs
         WHERE PROCESSLIST_ID = CONNECTION_ID() AND ATTR_NAME = ?`,
-      values: [fleetAttribute],
-      timeout: timeoutMs,
-    })
+      [fleetAttribute],
+      timeoutMs,
+    )) as RowDataPacket[]
     return Number(rows[0]?.n) > 0
   } catch {
     return false
@@ -95,22 +100,20 @@ export const reapZombies = async (connection: Connection, options: ReapOptions):
   const marker = markerVisible
     ? ` AND ID IN (SELECT PROCESSLIST_ID FROM performance_schema.session_connect_attrs WHERE ATTR_NAME = '${fleetAttribute}' AND ATTR_VALUE = ?)`
     : ''
-  const [rows] = await connection.query<RowDataPacket[]>({
-    sql: `SELECT ID AS id FROM information_schema.PROCESSLIST
+  const rows = (await runStatement(
+    connection,
+    'query',
+    `SELECT ID AS id FROM information_schema.PROCESSLIST
       WHERE COMMAND = 'Sleep' AND USER = ? AND DB <=> ? AND TIME >= ? AND ID <> CONNECTION_ID()${marker}
       ORDER BY TIME DESC LIMIT ?`,
-    values: [user, database ?? null, minIdleSeconds, ...(markerVisible ? [fleet] : []), max],
-    timeout: deadline.bound(1_000),
-  })
+    [user, database ?? null, minIdleSeconds, ...(markerVisible ? [fleet] : []), max],
+    deadline.bound(1_000),
+  )) as RowDataPacket[]
   let killed = 0
   for (const { id } of rows) {
     if (deadline.expired) break
     try {
-      await connection.query({
-        sql: 'KILL CONNECTION ?',
-        values: [Number(id)],
-        timeout: deadline.bound(1_000),
-      })
+      await runStatement(connection, 'query', 'KILL CONNECTION ?', [Number(id)], deadline.bound(1_000))
       killed += 1
     } catch (error) {
       // 1094 ER_NO_SUCH_THREAD: another environment got there first.

@@ -18,6 +18,7 @@ import { mysqlAdapter } from './mysql-adapter.js'
 import { type DbConnectionOptions, defaults, packageName, schema } from './options.js'
 import { ReleaseDecider } from './release-policy.js'
 import { type DbSession, ReleasableDbSession, type SessionState } from './session.js'
+import { runStatement } from './statement.js'
 
 type Settings = typeof defaults & DbConnectionOptions<string>
 
@@ -30,17 +31,16 @@ const releaseSession = async (
   events: EventSink,
 ): Promise<void> => {
   if (!lease.acquired) return
-  let connection: Connection
-  try {
-    connection = await lease.client()
-  } catch {
-    await lease.release('destroy', 'unusable')
+  const connection = lease.current
+  if (connection === undefined) {
+    // Dropped during the invocation (lost, timed out): nothing left to clean up.
+    await lease.release('keep', 'discarded')
     return
   }
   // Uncommitted work of a throwing handler (or of a raw connection) must not reach the next invocation.
   if (outcome === 'error' || state.rawTaken || state.inTransaction) {
     try {
-      await connection.query({ sql: 'ROLLBACK', timeout: lease.deadline.bound(1_000) })
+      await runStatement(connection, 'query', 'ROLLBACK', undefined, lease.deadline.bound(1_000))
     } catch {
       events.emit({ type: 'release', clientId: lease.clientId, action: 'destroy', reason: 'rollback-failed' })
       await lease.release('destroy', 'rollback-failed')

@@ -1,6 +1,7 @@
 import type { ConnectionAdapter } from '@middy-downstream/core'
 import type { Connection, ConnectionOptions } from 'mysql2/promise'
 import { classifyConnectError } from './classify.js'
+import { runStatement } from './statement.js'
 
 /** The attribute that marks this fleet's connections, visible in performance_schema. */
 export const fleetAttribute = 'mdd_fleet'
@@ -43,7 +44,7 @@ export const mysqlAdapter = ({
     connection.on('error', () => {})
     return connection
   },
-  ping: (connection, timeoutMs) => connection.query({ sql: 'SELECT 1', timeout: timeoutMs }),
+  ping: (connection, timeoutMs) => runStatement(connection, 'query', 'SELECT 1', undefined, timeoutMs),
   close: (connection) => connection.end(),
   destroy: (connection) => connection.destroy(),
   isBroken: (connection) => {

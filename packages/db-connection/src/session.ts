@@ -11,6 +11,7 @@ import {
 import type { Connection, ResultSetHeader } from 'mysql2/promise'
 import { isConnectionLost, isQueryTimeout, wasNeverSent } from './classify.js'
 import { packageName } from './options.js'
+import { runStatement, type StatementKind } from './statement.js'
 
 /** Rows for a SELECT (`query<Order>` gives `Order[]`), the result header for a write (`query<ResultSetHeader>`). */
 export type QueryResult<T> = T extends ResultSetHeader ? ResultSetHeader : T[]
@@ -25,19 +26,7 @@ export interface StatementOptions {
   timeoutMs?: number
 }
 
-type Kind = 'query' | 'execute'
-
-const runStatement = async (
-  connection: Connection,
-  kind: Kind,
-  sql: string,
-  values: unknown,
-  timeout: number,
-) => {
-  const statement = { sql, values: values as never, timeout }
-  const [rows] = kind === 'query' ? await connection.query(statement) : await connection.execute(statement)
-  return rows
-}
+type Kind = StatementKind
 
 /** Per-invocation state the release policy needs. */
 export interface SessionState {
@@ -203,7 +192,7 @@ export class DbSession {
   /** Rolls back whatever is open; a connection that cannot roll back is dropped. */
   protected async rollback(connection: Connection): Promise<void> {
     try {
-      await connection.query({ sql: 'ROLLBACK', timeout: this.timeoutFor(1_000) })
+      await runStatement(connection, 'query', 'ROLLBACK', undefined, this.timeoutFor(1_000))
     } catch {
       this.lease.discard('rollback-failed')
     }

@@ -4,6 +4,7 @@ import { fakeContext, MariaDbServer } from '@middy-downstream/testing'
 import type { ResultSetHeader } from 'mysql2/promise'
 import dbConnection, {
   AuthenticationError,
+  ConnectionLostError,
   createDbConnection,
   type DbConnectionContext,
   type DbConnectionOptions,
@@ -19,7 +20,8 @@ const created: ManagedDbConnection[] = []
 let fleetCounter = 0
 
 /** Lambda calls the handler with a plain context; Middy's types expect the one the middlewares add. */
-const lambdaContext = (options?: Parameters<typeof fakeContext>[0]) => fakeContext(options) as DbConnectionContext
+const lambdaContext = (options?: Parameters<typeof fakeContext>[0]) =>
+  fakeContext(options) as DbConnectionContext
 
 beforeAll(async () => {
   server = await MariaDbServer.start()
@@ -55,7 +57,7 @@ describe('lazy and reused', () => {
       .use(middleware)
       .handler(async () => 'no query')
     expect(await handler({}, lambdaContext())).toBe('no query')
-    expect(await server.status('Connections')).toBe(before + 1) // the status read itself
+    expect(await server.status('Connections')).toBe(before)
     expect(managed.counters.opens).toBe(0)
   })
 
@@ -70,8 +72,7 @@ describe('lazy and reused', () => {
     const before = await server.status('Connections')
     const ids = new Set<number>()
     for (let i = 0; i < 50; i++) ids.add(await handler({}, lambdaContext()))
-    // 1 for the handler's connection, 1 for this status read's admin connection
-    expect((await server.status('Connections')) - before).toBe(2)
+    expect((await server.status('Connections')) - before).toBe(1)
     expect(ids.size).toBe(1)
     expect(managed.counters).toMatchObject({ opens: 1, reuses: 49 })
   })
@@ -142,6 +143,76 @@ describe('statements', () => {
   })
 })
 
+describe('a connection lost while a statement is in flight', () => {
+  /** Kills the connection running a statement that contains `marker`, once the server shows it running. */
+  const killWhenRunning = async (marker: string) => {
+    for (;;) {
+      const rows = await server.sql<{ ID: number }[]>(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND INFO LIKE ? AND ID <> CONNECTION_ID()",
+        [`%${marker}%`],
+      )
+      if (rows[0]) return server.sql('KILL CONNECTION ?', [rows[0].ID])
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+
+  test('a statement that may have run is not re-run', async () => {
+    const { middleware, managed } = build()
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) =>
+        context.db.query(
+          "INSERT INTO items (name) SELECT 'once' FROM DUAL WHERE SLEEP(2) = 0 /* not-idempotent */",
+        ),
+      )
+    const [error] = await Promise.all([
+      handler({}, lambdaContext({ timeoutMs: 10_000 })).catch((e) => e),
+      killWhenRunning('not-idempotent'),
+    ])
+    expect(error).toBeInstanceOf(ConnectionLostError)
+    expect((error as ConnectionLostError).message).toContain(
+      'it may or may not have run, so it was not re-run',
+    )
+    expect(managed.counters).toMatchObject({ opens: 1, retries: 0 })
+  })
+
+  test('an idempotent statement is re-run once on a new connection', async () => {
+    const { middleware, managed } = build()
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) =>
+        context.db.query<{ s: number }>('SELECT SLEEP(0.5) AS s /* idempotent-read */', [], {
+          idempotent: true,
+        }),
+      )
+    const [rows] = await Promise.all([
+      handler({}, lambdaContext({ timeoutMs: 10_000 })),
+      killWhenRunning('idempotent-read'),
+    ])
+    expect(rows).toEqual([{ s: 0 }])
+    expect(managed.counters).toMatchObject({ opens: 2, retries: 1 })
+  })
+
+  test('inside a transaction nothing is re-run on a new connection', async () => {
+    const { middleware, managed } = build()
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) =>
+        context.db.transaction(async (tx) => {
+          await tx.query("INSERT INTO items (name) VALUES ('in-tx')")
+          await tx.query('SELECT SLEEP(2) /* in-transaction */', [], { idempotent: true })
+        }),
+      )
+    const [error] = await Promise.all([
+      handler({}, lambdaContext({ timeoutMs: 10_000 })).catch((e) => e),
+      killWhenRunning('in-transaction'),
+    ])
+    expect(error).toBeInstanceOf(TransactionError)
+    expect(managed.counters.opens).toBe(1)
+    expect(await server.sql("SELECT * FROM test.items WHERE name = 'in-tx'")).toEqual([])
+  })
+})
+
 describe('transactions', () => {
   test('commit on resolve, rollback on throw', async () => {
     const { middleware } = build()
@@ -155,7 +226,9 @@ describe('transactions', () => {
         }),
       )
     expect(await handler({ name: 'kept', fail: false }, lambdaContext())).toBe('committed')
-    await expect(handler({ name: 'discarded', fail: true }, lambdaContext())).rejects.toThrow('changed my mind')
+    await expect(handler({ name: 'discarded', fail: true }, lambdaContext())).rejects.toThrow(
+      'changed my mind',
+    )
     const names = await server.sql<{ name: string }[]>(
       "SELECT name FROM test.items WHERE name IN ('kept', 'discarded')",
     )

@@ -31,7 +31,7 @@ const dataTemplate = (): string => {
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   templateDir = dir
   return dir
@@ -101,15 +101,40 @@ export class MariaDbServer extends ServerProcess {
     }
   }
 
-  /** Runs one statement on a short-lived admin connection (counted by the server like any other). */
+  private admin?: mysql.Connection
+
+  /**
+   * Runs one statement on the test's admin connection: root, kept open (so polling adds no
+   * connections to the server's counters), reopened when the server dropped it. Root may use the
+   * one connection MariaDB keeps beyond max_connections for SUPER, so it works on a full server.
+   */
   async sql<T = unknown>(statement: string, values?: unknown[]): Promise<T> {
-    const connection = await mysql.createConnection({ ...this.config, database: undefined })
-    try {
-      const [rows] = await connection.query(statement, values)
-      return rows as T
-    } finally {
-      await connection.end()
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.admin ??= await this.openAdmin()
+        const [rows] = await this.admin.query(statement, values)
+        return rows as T
+      } catch (error) {
+        const fatal = (error as { fatal?: boolean }).fatal === true
+        this.admin?.destroy()
+        this.admin = undefined
+        if (!fatal || attempt > 1) throw error
+      }
     }
+  }
+
+  private async openAdmin(): Promise<mysql.Connection> {
+    const connection = await mysql.createConnection({ ...this.config, database: undefined })
+    connection.on('error', () => {})
+    // wait_timeout may be tiny in a test; the admin connection must not be the one it closes.
+    await connection.query('SET SESSION wait_timeout = 28800')
+    return connection
+  }
+
+  override async stop(graceMs?: number): Promise<void> {
+    this.admin?.destroy()
+    this.admin = undefined
+    await super.stop(graceMs)
   }
 
   /** A `SHOW GLOBAL STATUS` counter such as `Connections`, `Threads_connected` or `Questions`. */

@@ -1,0 +1,26 @@
+import { withTimeout } from '@middy-downstream/core'
+import type { Connection } from 'mysql2/promise'
+
+export type StatementKind = 'query' | 'execute'
+
+/**
+ * Runs one statement with a deadline of our own. mysql2's `timeout` option leaves its timer
+ * running when the connection dies first, which keeps the event loop (and a callback-style
+ * invocation) busy until it fires; this timer is unreferenced and always cleared.
+ */
+export const runStatement = async (
+  connection: Connection,
+  kind: StatementKind,
+  sql: string,
+  values: unknown,
+  timeoutMs: number,
+): Promise<unknown> => {
+  const statement = { sql, values: values as never }
+  const pending = kind === 'query' ? connection.query(statement) : connection.execute(statement)
+  const [rows] = await withTimeout(pending, timeoutMs, () =>
+    Object.assign(new Error(`statement timed out after ${timeoutMs} ms`), {
+      code: 'PROTOCOL_SEQUENCE_TIMEOUT',
+    }),
+  )
+  return rows
+}
