@@ -17,7 +17,19 @@ export interface EnvironmentOptions {
   env?: Record<string, string>
   /** Freeze the process with SIGSTOP whenever no invocation is in flight, as Lambda does. Default true. */
   freezeBetweenInvocations?: boolean
+  /**
+   * Where the handler's stdout and stderr go: the host's own (`inherit`, the default), both to
+   * the host's stderr (`stderr`, to keep the host's stdout clean, e.g. for JSON), or nowhere.
+   */
+  output?: 'inherit' | 'stderr' | 'ignore'
 }
+
+const stdio = (output: EnvironmentOptions['output']) =>
+  output === 'stderr'
+    ? (['ignore', 2, 2, 'ipc'] as const)
+    : output === 'ignore'
+      ? (['ignore', 'ignore', 'ignore', 'ipc'] as const)
+      : (['ignore', 'inherit', 'inherit', 'ipc'] as const)
 
 export interface InvocationResult {
   ok: boolean
@@ -89,7 +101,7 @@ export class LambdaEnvironment {
     const child = trackChild(
       fork(runnerPath(), [options.module, options.exportName ?? 'handler'], {
         env: { ...process.env, ...options.env },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        stdio: [...stdio(options.output)],
         serialization: 'advanced',
       }),
     )

@@ -1,0 +1,167 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import type { Fleet } from './fleet.js'
+import type { Phase } from './profile.js'
+import type { InvocationRecord, PhaseResult } from './results.js'
+import type { Sampler } from './sampler.js'
+
+/**
+ * The fleet at one instant, as samplers and `fleet.state` see it.
+ *
+ * @example
+ * samplers: { busy: (state) => state.busy, queued: (state) => state.waiting }
+ */
+export interface FleetState {
+  /** Live environments: starting, busy or idle (not abandoned). */
+  environments: number
+  starting: number
+  /** Environments with at least one invocation in flight. */
+  busy: number
+  idle: number
+  /** Invocations in flight (assigned to an environment). */
+  inFlight: number
+  /** Invocations waiting for an environment at the cap. */
+  waiting: number
+  /** Abandoned environments still frozen (until the fleet closes). */
+  abandoned: number
+}
+
+/**
+ * Progress of an invocation phase: reported when it starts and after each invocation.
+ *
+ * @example
+ * onProgress: ({ phase, done, total, failures }) => process.stderr.write(`\rphase ${phase}: ${done}/${total}, ${failures} failed`)
+ */
+export interface FleetProgress {
+  /** Index of the phase in the profile. */
+  phase: number
+  name?: string
+  /** Invocations of this phase finished so far. */
+  done: number
+  total: number
+  /** Failed invocations of this phase so far. */
+  failures: number
+}
+
+/**
+ * What a phase hook receives. `result` is given to `afterPhase` only.
+ *
+ * @example
+ * beforePhase: ({ index }) => { if (index === 2) proxy.setMode('reset') }
+ */
+export interface PhaseHookInfo {
+  phase: Phase
+  index: number
+  fleet: Fleet
+  result?: PhaseResult
+}
+
+/**
+ * Options of a `Fleet` (and of `runFleet`, which adds the profile).
+ *
+ * @example
+ * const options: FleetOptions = {
+ *   module: '/abs/path/handler.mjs',
+ *   timeoutMs: 3000,
+ *   maxEnvironments: 50,
+ *   env: { DB_HOST: '127.0.0.1' },
+ *   samplers: { connections: () => server.connections() },
+ *   sampleEveryMs: 100,
+ * }
+ */
+export interface FleetOptions {
+  /** Path of the handler module (resolved against the working directory). */
+  module: string
+  /** The exported handler's name. Default `handler`. */
+  exportName?: string
+  /** Function timeout of each invocation, in ms. Default 3000. */
+  timeoutMs?: number
+  functionName?: string
+  /** At most this many live environments (abandoned ones do not count). Default 50. */
+  maxEnvironments?: number
+  /** Extra environment variables for every environment (merged over the host's). */
+  env?: Record<string, string>
+  /**
+   * Invocations one environment serves at once. Default 1, as Lambda; more is the Lambda Managed
+   * Instances mode, where the router fills an environment's slots before starting another.
+   */
+  perEnvironmentConcurrency?: number
+  /** Where the handlers' stdout and stderr go: `inherit` (default), `stderr` or `ignore`. */
+  output?: 'inherit' | 'stderr' | 'ignore'
+  /** SIGSTOP each environment whenever it has nothing in flight. Default true. */
+  freezeBetweenInvocations?: boolean
+  /**
+   * Kill an environment after one of its invocations timed out (once nothing else is in flight
+   * in it), as Lambda resets the environment after a timeout. Default true.
+   */
+  recycleOnTimeout?: boolean
+  /** The event of every invocation, or a function called per invocation. A phase's `event` wins. */
+  event?: unknown
+  /** Leave the environments running after `run` (for another run, or to inspect them). Default false. */
+  keepEnvironments?: boolean
+  /** Figures to sample over time during a run, by name. */
+  samplers?: Record<string, Sampler<FleetState>>
+  /** Sampling interval, in ms. Default 250. */
+  sampleEveryMs?: number
+  onProgress?: (progress: FleetProgress) => void
+  /** Called with every finished invocation, in the order they finish. */
+  onInvocation?: (record: InvocationRecord) => void
+  /** Called before each phase, e.g. to flip a `FaultProxy`; awaited. */
+  beforePhase?: (info: PhaseHookInfo) => void | Promise<void>
+  /** Called after each phase with its result; awaited. */
+  afterPhase?: (info: PhaseHookInfo) => void | Promise<void>
+}
+
+/** Fleet options with their defaults applied. */
+export type ResolvedFleetOptions = FleetOptions &
+  Required<
+    Pick<
+      FleetOptions,
+      | 'exportName'
+      | 'timeoutMs'
+      | 'maxEnvironments'
+      | 'perEnvironmentConcurrency'
+      | 'freezeBetweenInvocations'
+      | 'recycleOnTimeout'
+      | 'keepEnvironments'
+      | 'sampleEveryMs'
+    >
+  >
+
+const positiveInteger = (name: string, value: unknown): void => {
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1))
+    throw new TypeError(`Fleet: ${name} must be an integer >= 1, got ${JSON.stringify(value)}`)
+}
+
+/** Validates fleet options (a `TypeError` names the bad one) and applies the defaults. */
+export const resolveFleetOptions = (options: FleetOptions): ResolvedFleetOptions => {
+  if (typeof options?.module !== 'string' || options.module === '')
+    throw new TypeError('Fleet: module must be the path of a handler module')
+  const module = path.resolve(options.module)
+  if (!existsSync(module)) throw new TypeError(`Fleet: module ${module} does not exist`)
+  positiveInteger('timeoutMs', options.timeoutMs)
+  positiveInteger('maxEnvironments', options.maxEnvironments)
+  positiveInteger('perEnvironmentConcurrency', options.perEnvironmentConcurrency)
+  positiveInteger('sampleEveryMs', options.sampleEveryMs)
+  if (options.output !== undefined && !['inherit', 'stderr', 'ignore'].includes(options.output))
+    throw new TypeError(
+      `Fleet: output must be inherit, stderr or ignore, got ${JSON.stringify(options.output)}`,
+    )
+  for (const [name, sampler] of Object.entries(options.samplers ?? {}))
+    if (typeof sampler !== 'function') throw new TypeError(`Fleet: samplers.${name} must be a function`)
+  for (const hook of ['onProgress', 'onInvocation', 'beforePhase', 'afterPhase'] as const)
+    if (options[hook] !== undefined && typeof options[hook] !== 'function')
+      throw new TypeError(`Fleet: ${hook} must be a function`)
+  return {
+    ...options,
+    module,
+    exportName: options.exportName ?? 'handler',
+    timeoutMs: options.timeoutMs ?? 3000,
+    maxEnvironments: options.maxEnvironments ?? 50,
+    perEnvironmentConcurrency: options.perEnvironmentConcurrency ?? 1,
+    freezeBetweenInvocations: options.freezeBetweenInvocations ?? true,
+    recycleOnTimeout: options.recycleOnTimeout ?? true,
+    keepEnvironments: options.keepEnvironments ?? false,
+    sampleEveryMs: options.sampleEveryMs ?? 250,
+  }
+}
