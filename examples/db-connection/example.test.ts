@@ -7,7 +7,9 @@ let environment: LambdaEnvironment
 beforeAll(async () => {
   server = await MariaDbServer.start()
   await server.sql('USE test')
-  const { schema } = (await import(path.resolve('examples/db-connection/handler.mjs'))) as { schema: string[] }
+  const { schema } = (await import(path.resolve('examples/db-connection/handler.mjs'))) as {
+    schema: string[]
+  }
   for (const statement of schema) await server.sql(statement)
   environment = await LambdaEnvironment.start({
     module: path.resolve('examples/db-connection/handler.mjs'),

@@ -14,7 +14,8 @@ export const handler = middy()
       // A value, or a function returning a fresh one for each new connection (RDS IAM tokens).
       password: async () => process.env.DB_PASSWORD ?? '',
       onEvent: (event) => {
-        if (process.env.LOG_EVENTS) console.log(`  [db-connection] ${event.type}${event.reason ? ` (${event.reason})` : ''}`)
+        if (process.env.LOG_EVENTS)
+          console.log(`  [db-connection] ${event.type}${event.reason ? ` (${event.reason})` : ''}`)
       },
     }),
   )
@@ -25,7 +26,10 @@ export const handler = middy()
           event.order.item,
           event.order.quantity,
         ])
-        await tx.query('UPDATE stock SET quantity = quantity - ? WHERE item = ?', [event.order.quantity, event.order.item])
+        await tx.query('UPDATE stock SET quantity = quantity - ? WHERE item = ?', [
+          event.order.quantity,
+          event.order.item,
+        ])
         return { statusCode: 201, orderId: header.insertId }
       })
     }

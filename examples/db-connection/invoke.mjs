@@ -15,11 +15,15 @@ const environment = await LambdaEnvironment.start({
   env: { DB_PORT: String(server.port), DB_NAME: 'test', LOG_EVENTS: '1' },
 })
 const show = (label, result) =>
-  console.log(`${label.padEnd(44)} ${result.ok ? JSON.stringify(result.value) : `ERROR ${result.error.name}`}`)
+  console.log(
+    `${label.padEnd(44)} ${result.ok ? JSON.stringify(result.value) : `ERROR ${result.error.name}`}`,
+  )
 try {
   show('create an order', await environment.invoke({ order: { item: 'apple', quantity: 2 } }))
   show('read it (warm, same connection)', await environment.invoke({ id: 1 }))
-  const [{ ID }] = await server.sql("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = 'test' AND ID <> CONNECTION_ID()")
+  const [{ ID }] = await server.sql(
+    "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = 'test' AND ID <> CONNECTION_ID()",
+  )
   await server.sql('KILL CONNECTION ?', [ID])
   show('after the connection was killed while frozen', await environment.invoke({ id: 1 }))
   await server.restart()
