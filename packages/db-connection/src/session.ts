@@ -53,14 +53,12 @@ const failed = (cause: unknown) =>
     cause,
   })
 
-/** Statements on a transaction's connection: never re-run, never moved to another connection. */
-export class TransactionSession {
-  constructor(
-    private readonly connection: Connection,
-    private readonly timeoutFor: (requested?: number) => number,
-  ) {}
-
-  /** @example await tx.query('UPDATE stock SET n = n - 1 WHERE id = ?', [id]) */
+/** `query` and `execute`, with one way of running a statement per subclass. */
+abstract class Statements {
+  /**
+   * Runs a statement (text protocol). Rows for a SELECT, the result header for a write.
+   * @example const orders = await db.query<Order>('SELECT * FROM orders WHERE id = ?', [id])
+   */
   query<T = Record<string, unknown>>(
     sql: string,
     values?: unknown,
@@ -69,7 +67,10 @@ export class TransactionSession {
     return this.run('query', sql, values, options)
   }
 
-  /** Prepared statement. @example await tx.execute('INSERT INTO log (msg) VALUES (?)', ['x']) */
+  /**
+   * Runs a prepared statement (binary protocol, cached per connection). Same result shape as `query`.
+   * @example await db.execute('INSERT INTO log (msg) VALUES (?)', ['shipped'])
+   */
   execute<T = Record<string, unknown>>(
     sql: string,
     values?: unknown,
@@ -78,7 +79,27 @@ export class TransactionSession {
     return this.run('execute', sql, values, options)
   }
 
-  private async run<T>(
+  protected abstract run<T>(
+    kind: Kind,
+    sql: string,
+    values: unknown,
+    options: StatementOptions,
+  ): Promise<QueryResult<T>>
+}
+
+/**
+ * Statements on a transaction's connection: never re-run, never moved to another connection.
+ * @example await context.db.transaction(async (tx) => tx.query('UPDATE stock SET n = n - 1'))
+ */
+export class TransactionSession extends Statements {
+  constructor(
+    private readonly connection: Connection,
+    private readonly timeoutFor: (requested?: number) => number,
+  ) {
+    super()
+  }
+
+  protected async run<T>(
     kind: Kind,
     sql: string,
     values: unknown,
@@ -111,30 +132,14 @@ export class TransactionSession {
  *   await tx.query('INSERT INTO orders (item) VALUES (?)', [id])
  * })
  */
-export class DbSession {
+export class DbSession extends Statements {
   constructor(
     protected readonly lease: Lease<Connection>,
     protected readonly state: SessionState,
     private readonly events: EventSink,
     private readonly queryTimeoutMs: number,
-  ) {}
-
-  /** Runs a statement (text protocol). Rows for a SELECT, the result header for a write. */
-  query<T = Record<string, unknown>>(
-    sql: string,
-    values?: unknown,
-    options: StatementOptions = {},
-  ): Promise<QueryResult<T>> {
-    return this.run('query', sql, values, options)
-  }
-
-  /** Runs a prepared statement (binary protocol, cached per connection). Same result shape as `query`. */
-  execute<T = Record<string, unknown>>(
-    sql: string,
-    values?: unknown,
-    options: StatementOptions = {},
-  ): Promise<QueryResult<T>> {
-    return this.run('execute', sql, values, options)
+  ) {
+    super()
   }
 
   /**
@@ -204,7 +209,7 @@ export class DbSession {
     )
   }
 
-  private async run<T>(
+  protected async run<T>(
     kind: Kind,
     sql: string,
     values: unknown,
