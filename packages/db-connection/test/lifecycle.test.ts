@@ -97,6 +97,21 @@ describe('lazy and reused', () => {
   })
 })
 
+describe('an early return (Middy skips after)', () => {
+  test("the skipped invocation's connection is released by a later one once its deadline passed", async () => {
+    const { middleware, managed } = build({ eager: true, maxConnectionsPerEnvironment: 1, marginMs: 0 })
+    const handler = middy<{ early: boolean }, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .before(async (request) => (request.event.early ? 'cached answer' : undefined))
+      .handler(async (_event, context) => (await context.db.query<{ one: number }>('SELECT 1 AS one'))[0]!.one)
+    const skipped = lambdaContext({ timeoutMs: 100 })
+    expect(await handler({ early: true }, skipped)).toBe('cached answer')
+    while (skipped.getRemainingTimeInMillis() > 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await handler({ early: false }, lambdaContext())).toBe(1)
+    expect(managed.counters).toMatchObject({ opens: 1, reuses: 1 })
+  })
+})
+
 describe('statements', () => {
   test('query gives rows for a SELECT and the header for a write; execute is prepared', async () => {
     const { middleware } = build()
