@@ -1,0 +1,72 @@
+// Per-invocation overhead of mongo-connection against a bare Middy handler that uses a raw
+// MongoClient cached at module scope: same process, same run, against a MongoDB stand-in (which
+// runs in this process too, so both sides pay for it alike).
+// Run `pnpm build` first, then: node packages/mongo-connection/bench/overhead.mjs
+// ROUNDS (default 5) rounds of TIME_MS (default 600) per task, in alternating order; the ratios
+// are the median over rounds, so a slow round (GC, a busy neighbour) does not decide the result.
+import middy from '@middy/core'
+import mongoConnection from '@middy-downstream/mongo-connection'
+import { MongoClient } from 'mongodb'
+import { Bench } from 'tinybench'
+import { fakeContext } from '../../lambda-sim/dist/index.js'
+import { MongoStandIn } from '../../testing/dist/index.js'
+
+const rounds = Number(process.env.ROUNDS ?? 5)
+const timeMs = Number(process.env.TIME_MS ?? 600)
+
+const standIn = await MongoStandIn.start()
+const url = standIn.url()
+const dbName = 'bench'
+
+// The baseline gets the same driver options, so only the middleware's own work differs.
+const raw = new MongoClient(url, { maxPoolSize: 2, minPoolSize: 0, serverMonitoringMode: 'poll' })
+const rawDb = raw.db(dbName)
+await rawDb.collection('orders').insertOne({ _id: 1, total: 42 })
+
+const managed = (handler) => middy().use(mongoConnection({ url, dbName })).handler(handler)
+const pairs = {
+  findOne: {
+    bare: middy().handler(async () => rawDb.collection('orders').findOne({ _id: 1 })),
+    managed: managed(async (_event, context) => context.mongo.db.collection('orders').findOne({ _id: 1 })),
+  },
+  'no database call': {
+    bare: middy().handler(async () => rawDb.databaseName),
+    managed: managed(async (_event, context) => context.mongo.db.databaseName),
+  },
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const samples = Object.fromEntries(
+  Object.keys(pairs).map((kind) => [kind, { bare: [], managed: [], p50: [] }]),
+)
+for (let round = 0; round < rounds; round++) {
+  const bench = new Bench({ time: timeMs, warmupTime: 200 })
+  const order = round % 2 === 0 ? ['bare', 'managed'] : ['managed', 'bare']
+  for (const [kind, pair] of Object.entries(pairs)) {
+    for (const side of order) bench.add(`${kind}|${side}`, () => pair[side]({}, fakeContext()))
+  }
+  await bench.run()
+  for (const kind of Object.keys(pairs)) {
+    const bare = bench.getTask(`${kind}|bare`).result.latency
+    const withMiddleware = bench.getTask(`${kind}|managed`).result.latency
+    samples[kind].bare.push(bare.mean)
+    samples[kind].managed.push(withMiddleware.mean)
+    samples[kind].p50.push(withMiddleware.p50 / bare.p50)
+  }
+}
+
+const µs = (ms) => `${(ms * 1000).toFixed(1)} µs`
+console.log(`mongo-connection overhead, ${rounds} rounds of ${timeMs} ms per task (Node ${process.version})`)
+for (const [kind, s] of Object.entries(samples)) {
+  const ratios = s.managed.map((m, i) => m / s.bare[i])
+  console.log(
+    `${kind.padEnd(17)} bare ${µs(median(s.bare))}, mongo-connection ${µs(median(s.managed))}: ` +
+      `ratio ${median(ratios).toFixed(2)} (p50 ratio ${median(s.p50).toFixed(2)}), ` +
+      `overhead ${µs(median(s.managed.map((m, i) => m - s.bare[i])))} per invocation`,
+  )
+}
+
+await raw.close()
+await standIn.stop()
+// The managed client lives at module scope for the life of the process, as in Lambda.
+process.exit(0)

@@ -1,0 +1,457 @@
+import {
+  ClientPool,
+  ClosedError,
+  Deadline,
+  EventSink,
+  fingerprint,
+  Lease,
+  type LifecycleCounters,
+  redact,
+  registryDelete,
+  registryGet,
+  rememberSecret,
+  validateOptions,
+  yieldToEventLoop,
+} from '@middy-downstream/core'
+import { type Db, MongoClient as DriverMongoClient, type MongoClient, type MongoClientOptions } from 'mongodb'
+import { closedBecause, dbOf, destroyClient, mongoAdapter, noteClosing } from './adapter.js'
+import { classifyMongoError, wrapMongoError } from './errors.js'
+import {
+  defaults,
+  lambdaClientDefaults,
+  type MongoClientConstructor,
+  type MongoConnectionOptions,
+  type MongoCredentials,
+  type MongoReleasePolicy,
+  packageName,
+  type ResolvedOptions,
+  schema,
+  urlCredentials,
+  urlOptionNames,
+} from './options.js'
+
+/**
+ * What an invocation gets: the environment's client, its default database, and a deadline signal.
+ *
+ * @example
+ * const { db, signal } = context.mongo
+ * await db.collection('orders').findOne({ id }, { signal })
+ */
+export interface MongoHandle {
+  /** The environment's `MongoClient` (one per environment and config, shared by its invocations). */
+  readonly client: MongoClient
+  /** `client.db(dbName)`. */
+  readonly db: Db
+  /**
+   * Aborts when the invocation's time (minus the margin) is up. Pass it to reads and commands
+   * (`findOne(filter, { signal })`) to end one operation without closing the client.
+   */
+  readonly signal: AbortSignal
+}
+
+/**
+ * A handle taken with `connect()` outside Middy; give it back with `release()`.
+ *
+ * @example
+ * const lease = await mongo.connect()
+ * try { await lease.db.collection('orders').insertOne(order) } finally { await lease.release() }
+ */
+export interface MongoLease extends MongoHandle {
+  /** Gives the client back: kept for the next use (default policy) or closed. */
+  release(disposition?: MongoReleasePolicy): Promise<void>
+  /**
+   * Reports an error that escaped an operation: returns the error to throw (typed when it means
+   * the connection failed), and drops the client when it cannot be trusted any more.
+   */
+  fail(error: unknown): unknown
+}
+
+interface Shared {
+  pool: ClientPool<MongoClient>
+  events: EventSink
+  /** When an invocation last gave the client back: the idle gap a freeze hides in. */
+  lastReleasedAt: number
+}
+
+/** After an idle gap this long, give the driver one more event-loop turn before the handler runs. */
+const settleAfterIdleMs = 1_000
+
+/** A timer that fires this late slept through a freeze: the invocation it guarded is over. */
+const lateToleranceMs = 1_000
+
+const driverIds = new WeakMap<object, number>()
+let nextDriverId = 1
+const driverId = (driverClass: object): number => {
+  if (!driverIds.has(driverClass)) driverIds.set(driverClass, nextDriverId++)
+  return driverIds.get(driverClass)!
+}
+
+/** Option names whose values are secrets: left out of the config fingerprint. */
+const secretOptionNames = /password|passphrase|secret|token|^key$|^autoEncryption$/i
+
+const withoutSecrets = (clientOptions: MongoClientOptions): Record<string, unknown> => {
+  const copy: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(clientOptions)) {
+    if (name === 'auth' && value && typeof value === 'object')
+      copy.auth = { username: (value as MongoCredentials).username }
+    else copy[name] = secretOptionNames.test(name) ? '[secret]' : value
+  }
+  return copy
+}
+
+/**
+ * One invocation's use of the environment's client: a core `Lease`, the handle, and the deadline
+ * guard that closes the client if the invocation is still running at its deadline.
+ */
+class InvocationScope {
+  readonly lease: Lease<MongoClient>
+  readonly handle: MongoLease
+  client?: MongoClient
+  private timer?: NodeJS.Timeout
+  private signalMemo?: AbortSignal
+  private done = false
+
+  constructor(
+    private readonly connection: MongoConnection,
+    private readonly shared: Shared,
+    readonly deadline: Deadline,
+    /** True once the invocation ended without reaching `after`/`onError` (a Middy early return). */
+    private readonly ended: () => boolean = () => false,
+  ) {
+    this.lease = new Lease(shared.pool, deadline)
+    const scope = this
+    const dbName = connection.options.dbName
+    this.handle = {
+      get client() {
+        return scope.requireClient()
+      },
+      get db() {
+        return dbOf(scope.requireClient(), dbName)
+      },
+      get signal() {
+        return scope.signal
+      },
+      release: (disposition) => scope.release('success', disposition),
+      fail: (error) => scope.fail(error),
+    }
+  }
+
+  get signal(): AbortSignal {
+    this.signalMemo ??= this.deadline.bounded
+      ? AbortSignal.timeout(Math.max(1, Math.floor(this.deadline.remaining())))
+      : new AbortController().signal
+    return this.signalMemo
+  }
+
+  /**
+   * The invocation cannot be running any more: it returned early (Middy then skips `after`), or
+   * its Lambda timeout has passed.
+   */
+  over(): boolean {
+    return (
+      this.done || this.ended() || Date.now() > this.deadline.expiresAt + this.connection.options.marginMs
+    )
+  }
+
+  /** Opens, validates or reuses the client, then arms the deadline guard. */
+  async acquire(): Promise<MongoClient> {
+    const idleMs = Date.now() - this.shared.lastReleasedAt
+    const client = await this.lease.client()
+    // Core yielded once, so a FIN that arrived during a freeze has been read; the driver only
+    // learns that the socket is gone at its 'close', a turn later. Back-to-back invocations skip
+    // this (~20 µs); it narrows, not closes, the window: the ping after validateAfterIdleMs does.
+    if (idleMs > settleAfterIdleMs) await yieldToEventLoop()
+    this.client = client
+    this.arm()
+    return client
+  }
+
+  async release(outcome: 'success' | 'error', disposition = this.connection.options.release): Promise<void> {
+    if (this.done) return
+    this.done = true
+    clearTimeout(this.timer)
+    this.connection.forget(this)
+    if (!this.lease.acquired) return
+    const clientId = this.lease.clientId
+    await this.lease.release(disposition, outcome)
+    this.shared.lastReleasedAt = Date.now()
+    this.shared.events.emit({ type: 'release', clientId, action: disposition, reason: outcome })
+  }
+
+  fail(error: unknown): unknown {
+    const { options } = this.connection
+    const failure = classifyMongoError(error)
+    // Rejected credentials: the next use builds a client with freshly provided ones.
+    if (failure === 'authentication' && this.client && this.shared.pool.clients.includes(this.client)) {
+      this.lease.discard('authentication-failed')
+    }
+    if (!options.wrapErrors) return error
+    const wrapped = wrapMongoError(error, {
+      deadline: this.deadline,
+      closedBecause: closedBecause(this.client),
+      marginMs: options.marginMs,
+    })
+    if (wrapped !== error) {
+      const { name, message, code } = wrapped as { name: string; message: string; code?: string | number }
+      this.shared.events.emit({
+        type: 'error',
+        clientId: this.lease.clientId,
+        reason: failure,
+        error: { name, message, ...(code === undefined ? {} : { code }) },
+      })
+    }
+    return wrapped
+  }
+
+  private requireClient(): MongoClient {
+    if (!this.client) {
+      throw new ClosedError(
+        `${packageName}: the client is not connected yet; it is available once the middleware's before has run`,
+        {
+          package: packageName,
+        },
+      )
+    }
+    return this.client
+  }
+
+  private arm(): void {
+    if (!this.connection.options.closeAtDeadline || !this.deadline.bounded || this.timer || this.done) return
+    const dueAt = this.deadline.expiresAt
+    // Started with less than marginMs left: closing a healthy client now would only cost the
+    // next invocation a reconnect; Lambda's own timeout is the bound then.
+    if (dueAt <= Date.now()) return
+    this.timer = setTimeout(() => this.fire(dueAt), dueAt - Date.now())
+    this.timer.unref()
+  }
+
+  private fire(dueAt: number): void {
+    this.timer = undefined
+    const client = this.client
+    // Nothing to guard: released, returned early, or the timer slept through a freeze.
+    if (this.done || !client || this.ended() || Date.now() - dueAt > lateToleranceMs) return
+    noteClosing(client, 'deadline')
+    if (this.shared.pool.clients.includes(client)) this.lease.discard('deadline')
+    else destroyClient(client, 'deadline')
+  }
+}
+
+/**
+ * The environment's managed `MongoClient` for one config, usable without Middy. Every
+ * `MongoConnection` with the same config (secrets aside) shares one client and one pool.
+ *
+ * @example
+ * import { createMongoConnection } from '@middy-downstream/mongo-connection'
+ *
+ * const mongo = createMongoConnection({ url: process.env.MONGO_URL, dbName: 'app' })
+ * const lease = await mongo.connect(Deadline.fromContext(context, 500)) // Deadline: re-exported
+ * try {
+ *   await lease.db.collection('orders').insertOne({ total: 42 })
+ * } catch (error) {
+ *   throw lease.fail(error)
+ * } finally {
+ *   await lease.release()
+ * }
+ */
+export class MongoConnection {
+  /** The config fingerprint (no secrets) that keys the environment's client. */
+  readonly key: string
+  readonly options: ResolvedOptions
+  private readonly leases = new Set<InvocationScope>()
+  private readonly createShared: () => Shared
+  private disposed = false
+
+  constructor(options: MongoConnectionOptions<string>) {
+    validateOptions(packageName, schema, options)
+    if (options?.url === undefined) {
+      throw new TypeError(
+        `${packageName}: option "url" is required: a mongodb:// or mongodb+srv:// connection string`,
+      )
+    }
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
+    const settings = { ...defaults, clientOptions: {}, ...given } as ResolvedOptions
+    this.options = settings
+    const { url, auth } = settings
+    const inUrl = urlCredentials(url)
+    rememberSecret(inUrl?.password)
+    rememberSecret(settings.clientOptions.auth?.password)
+    rememberSecret(settings.clientOptions.tlsCertificateKeyFilePassword)
+    if (auth && inUrl) {
+      throw new TypeError(
+        `${packageName}: the url and option "auth" both carry credentials; give them in one place only`,
+      )
+    }
+    if (auth && typeof auth === 'object') rememberSecret(auth.password)
+    const MongoClient: MongoClientConstructor = settings.MongoClient ?? DriverMongoClient
+
+    // Lambda defaults apply where neither the url nor clientOptions set the option.
+    const named = urlOptionNames(url)
+    const base: Record<string, unknown> = {}
+    for (const [name, value] of Object.entries(lambdaClientDefaults)) {
+      if (!named.has(name.toLowerCase())) base[name] = value
+    }
+    const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME
+    if (functionName && !named.has('appname')) base.appName = functionName
+    const clientBase: MongoClientOptions = { ...base, ...settings.clientOptions }
+
+    // A provider's user name arrives with its password, when a new client is made.
+    let providedUser: string | undefined
+    const secret =
+      typeof auth === 'function'
+        ? async () => {
+            const credentials = await auth()
+            if (typeof credentials?.username !== 'string' || typeof credentials?.password !== 'string') {
+              throw new TypeError(
+                `${packageName}: the auth provider must return { username, password } strings`,
+              )
+            }
+            providedUser = credentials.username
+            return credentials.password
+          }
+        : auth?.password
+    const clientOptions = (password: string | undefined): MongoClientOptions => {
+      if (!auth) return clientBase
+      const username = typeof auth === 'function' ? providedUser : auth.username
+      return { ...clientBase, auth: { ...clientBase.auth, username, password } }
+    }
+
+    // Fail at construction, not at the first invocation, on options the driver rejects. No I/O.
+    try {
+      void new MongoClient(url, typeof auth === 'function' ? clientBase : clientOptions(auth?.password))
+    } catch (error) {
+      throw new TypeError(
+        `${packageName}: the driver rejected option "url" or "clientOptions": ${redact(String((error as Error)?.message ?? error))}`,
+      )
+    }
+
+    this.key = fingerprint('mongo', {
+      driver: driverId(MongoClient),
+      url: redact(url),
+      dbName: settings.dbName,
+      auth: typeof auth === 'function' ? auth : auth?.username,
+      clientOptions: withoutSecrets(clientBase),
+      eager: settings.eager,
+      validateAfterIdleMs: settings.validateAfterIdleMs,
+      validateTimeoutMs: settings.validateTimeoutMs,
+      closeTimeoutMs: settings.closeTimeoutMs,
+    })
+    const key = this.key
+    this.createShared = () => {
+      const events = new EventSink(packageName, key)
+      const adapter = mongoAdapter({ MongoClient, url, clientOptions, eager: settings.eager })
+      const pool = new ClientPool<MongoClient>({
+        packageName,
+        adapter,
+        events,
+        secret,
+        sharing: 'shared',
+        maxClients: 1,
+        // 0 means every reuse: core validates when idle for strictly longer than the threshold.
+        validateAfterIdleMs: settings.validateAfterIdleMs === 0 ? -1 : settings.validateAfterIdleMs,
+        validateTimeoutMs: settings.validateTimeoutMs,
+        // An eager connect is one server selection: bounded like the driver bounds it.
+        connectTimeoutMs:
+          clientBase.serverSelectionTimeoutMS ?? lambdaClientDefaults.serverSelectionTimeoutMS,
+        closeTimeoutMs: settings.closeTimeoutMs,
+        retry: { strategy: 'decorrelated', baseMs: 50, capMs: 1_000, maxAttempts: 3 },
+      })
+      return { pool, events, lastReleasedAt: 0 }
+    }
+  }
+
+  /** Lifecycle events and running counters of the environment's client for this config. */
+  get events(): EventSink {
+    return this.shared().events
+  }
+
+  get counters(): LifecycleCounters {
+    return this.events.counters
+  }
+
+  /**
+   * Starts one invocation's use without I/O; `acquire()` on the result opens or validates.
+   * Used by the middleware; `connect()` is the one-call form.
+   *
+   * @internal
+   */
+  begin(deadline: Deadline, ended?: () => boolean): InvocationScope {
+    if (this.disposed) {
+      throw new ClosedError(`${packageName}: the connection was disposed`, { package: packageName })
+    }
+    const scope = new InvocationScope(this, this.shared(), deadline, ended)
+    this.leases.add(scope)
+    return scope
+  }
+
+  /**
+   * Takes the client for one unit of work: opened (eager) or created (lazy) on first use,
+   * pinged after an idle gap, replaced when dead. Give it back with `release()`.
+   *
+   * @example
+   * const lease = await mongo.connect(Deadline.fromContext(context, 500))
+   * await lease.db.collection('orders').findOne({ _id })
+   * await lease.release()
+   */
+  async connect(deadline: Deadline = Deadline.none()): Promise<MongoLease> {
+    const scope = this.begin(deadline)
+    try {
+      await scope.acquire()
+    } catch (error) {
+      await scope.release('error')
+      throw error
+    }
+    return scope.handle
+  }
+
+  /**
+   * Gives back every lease taken with `connect()` and not yet released.
+   *
+   * @example
+   * await mongo.release()
+   */
+  async release(disposition?: MongoReleasePolicy): Promise<void> {
+    await Promise.all([...this.leases].map((scope) => scope.release('success', disposition)))
+  }
+
+  /**
+   * Closes the environment's client for this config for good, bounded in time. This object
+   * then refuses new work; a new `MongoConnection` (or the middleware's next invocation) starts
+   * a fresh client.
+   *
+   * @example
+   * process.on('SIGTERM', () => mongo.dispose())
+   */
+  async dispose(): Promise<void> {
+    this.disposed = true
+    await this.release()
+    const shared = this.shared()
+    registryDelete(this.key)
+    await shared.pool.dispose()
+  }
+
+  /** @internal */
+  forget(scope: InvocationScope): void {
+    this.leases.delete(scope)
+  }
+
+  private shared(): Shared {
+    const shared = registryGet(this.key, this.createShared)
+    // A listener is added once per sink (the sink keeps a set), also after a dispose replaced it.
+    shared.events.subscribe(this.options.onEvent)
+    return shared
+  }
+}
+
+export type { InvocationScope }
+
+/**
+ * Builds a `MongoConnection`: the non-Middy way to the same managed client.
+ *
+ * @example
+ * const mongo = createMongoConnection({ url: process.env.MONGO_URL, dbName: 'app' })
+ * const { db, release } = await mongo.connect()
+ * await db.collection('orders').countDocuments()
+ * await release()
+ */
+export const createMongoConnection = (options: MongoConnectionOptions<string>): MongoConnection =>
+  new MongoConnection(options)

@@ -1,0 +1,72 @@
+import type { MiddlewareObj, Request } from '@middy/core'
+import { createManagedMiddleware } from '@middy-downstream/core'
+import { type InvocationScope, MongoConnection, type MongoHandle } from './connection.js'
+import type { MongoConnectionOptions } from './options.js'
+
+/**
+ * The Lambda context as the handler sees it: the handle on `contextKey` (`mongo` by default).
+ *
+ * @example
+ * const handler = async (event: { id: string }, context: MongoContext) =>
+ *   context.mongo.db.collection('orders').findOne({ id: event.id })
+ */
+export type MongoContext<K extends string = 'mongo'> = LambdaContext & { [P in K]: MongoHandle }
+
+/** The Lambda context type as Middy (a peer dependency) declares it. */
+type LambdaContext = Request['context']
+
+const keyOf = (request: Request): object =>
+  typeof request.context === 'object' && request.context !== null ? request.context : request
+
+/**
+ * Middy middleware: puts the environment's `MongoClient` and default `Db` on `context.mongo`
+ * (typed), sized and timed for Lambda. One client per environment and config, created in
+ * `before` (the driver connects it on the first operation, or in `before` with `eager`), pinged
+ * after an idle gap and replaced silently when dead, kept or closed after the invocation, and
+ * closed under a stuck operation at the invocation's deadline so the invocation answers in time.
+ *
+ * @example
+ * import middy from '@middy/core'
+ * import mongoConnection from '@middy-downstream/mongo-connection'
+ *
+ * export const handler = middy<{ id: string }>()
+ *   .use(mongoConnection({ url: process.env.MONGO_URL!, dbName: 'app' }))
+ *   .handler(async (event, context) => {
+ *     return context.mongo.db.collection('orders').findOne({ id: event.id })
+ *   })
+ */
+export const mongoConnection = <K extends string = 'mongo'>(
+  options: MongoConnectionOptions<K>,
+): MiddlewareObj<unknown, unknown, Error, MongoContext<K>> => {
+  const connection = new MongoConnection(options)
+  const { contextKey, marginMs } = connection.options
+  const scopes = new WeakMap<object, InvocationScope>()
+  const managed = createManagedMiddleware<MongoHandle>({
+    name: 'mongo-connection',
+    contextKey,
+    events: connection.events,
+    marginMs,
+    // The handle needs a client object in before; a lazy one is only constructed there.
+    eager: true,
+    begin: (request, deadline) => {
+      const scope = connection.begin(deadline, () => 'earlyResponse' in request)
+      scopes.set(keyOf(request), scope)
+      return {
+        handle: scope.handle,
+        acquire: () => scope.acquire(),
+        release: (outcome) => scope.release(outcome),
+        over: () => scope.over(),
+      }
+    },
+  })
+  return {
+    name: 'mongo-connection',
+    before: managed.before,
+    after: managed.after,
+    onError: async (request) => {
+      const scope = scopes.get(keyOf(request))
+      if (scope && request.error) request.error = scope.fail(request.error) as Error
+      await managed.onError?.(request)
+    },
+  } as MiddlewareObj<unknown, unknown, Error, MongoContext<K>>
+}
