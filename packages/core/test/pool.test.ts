@@ -91,7 +91,6 @@ describe('ClientPool', () => {
     const client = await first.client()
     await first.release('keep', 'test')
     client.alive = false
-    await new Promise((resolve) => setTimeout(resolve, 2)) // idle for longer than validateAfterIdleMs (0)
     const second = new Lease(pool, Deadline.none())
     const replacement = await second.client()
     expect(replacement).not.toBe(client)
