@@ -34,8 +34,8 @@ export interface PoolOptions<TClient> {
   onOpen?: (client: TClient, deadline: Deadline) => Promise<void>
 }
 
-/** Below this gap since the last use, no freeze can have happened in between. */
-const yieldAfterIdleMs = 20
+/** Below this gap since the last use no freeze happened: a thaw costs the Runtime API round trip at least. */
+const yieldAfterIdleMs = 2
 
 /** One client of an environment and its bookkeeping. */
 export class Slot<TClient> {
