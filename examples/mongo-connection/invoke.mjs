@@ -4,7 +4,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FaultProxy, LambdaEnvironment } from '@middy-downstream/lambda-sim'
-import { MongoStandIn } from '../../packages/testing/dist/index.js'
+import { MongoStandIn } from '@middy-downstream/testing'
 
 const module = path.join(path.dirname(fileURLToPath(import.meta.url)), 'handler.mjs')
 const timeoutMs = 3_000

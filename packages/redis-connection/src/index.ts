@@ -1,1 +1,26 @@
-export {}
+export {
+  AuthenticationError,
+  ClosedError,
+  ConnectError,
+  ConnectionLostError,
+  DeadlineError,
+  DownstreamError,
+} from '@middy-downstream/core'
+export { createRedisClient, type DeadlineSource, ManagedRedis, RedisScope } from './managed.js'
+export {
+  type ClusterConfig,
+  defaults,
+  type PasswordSource,
+  packageName,
+  type RedisClient,
+  type RedisClientOptions,
+  type RedisConnectionOptions,
+  type RedisConstructor,
+  type ReleasePolicy,
+} from './options.js'
+export {
+  type RedisConnectionContext,
+  type RedisConnectionMiddleware,
+  redisConnection,
+  redisConnection as default,
+} from './redis-connection.js'

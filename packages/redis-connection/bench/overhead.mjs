@@ -1,0 +1,88 @@
+// Per-invocation overhead of redis-connection against a bare Middy handler that uses a raw,
+// already-connected ioredis client (same process, same run, same private Redis), and the extra
+// round trips per warm invocation, for ioredis 5 and 6.
+//
+//   pnpm build && node packages/redis-connection/bench/overhead.mjs
+import middy from '@middy/core'
+import redisConnection, { createRedisClient } from '@middy-downstream/redis-connection'
+import { fakeContext, RedisServer } from '@middy-downstream/testing'
+import { Redis as Redis5 } from 'ioredis'
+import { Redis as Redis6 } from 'ioredis6'
+import { Bench } from 'tinybench'
+
+const invocations = 1000
+const server = await RedisServer.start()
+await server.cli('SET', 'bench', 'value')
+
+/** Commands the server processed, minus the INFO that reads the counter (not counted in itself). */
+const commandsProcessed = () => server.info('total_commands_processed')
+
+const handlerBody = (client) => client.get('bench')
+
+const rows = []
+try {
+  for (const [label, Redis] of [
+    ['ioredis 5', Redis5],
+    ['ioredis 6', Redis6],
+  ]) {
+    const raw = new Redis(server.url)
+    await raw.ping()
+    const bare = middy().handler(async () => handlerBody(raw))
+    const options = { url: server.url, Redis }
+    const managed = middy()
+      .use(redisConnection(options))
+      .handler(async (_event, context) => handlerBody(context.redis))
+    // The middleware alone: a handler that gets the client and sends nothing.
+    const bareEmpty = middy().handler(async () => 1)
+    const managedEmpty = middy()
+      .use(redisConnection(options))
+      .handler(async (_event, context) => context.redis && 1)
+    await managed({}, fakeContext())
+
+    // Round trips: what the server processed for 1000 warm invocations, minus the handler's GETs.
+    const extraRoundTrips = async (handler) => {
+      const before = await commandsProcessed()
+      for (let i = 0; i < invocations; i++) await handler({}, fakeContext())
+      const after = await commandsProcessed()
+      return (after - before - 1 - invocations) / invocations
+    }
+    const roundTrips = { bare: await extraRoundTrips(bare), managed: await extraRoundTrips(managed) }
+
+    // Alternating rounds, so both sides see the same machine noise.
+    const totals = { bare: [], managed: [], bareEmpty: [], managedEmpty: [] }
+    for (let round = 0; round < 3; round++) {
+      const bench = new Bench({ time: 700, warmupTime: 200 })
+      bench
+        .add('bare', () => bare({}, fakeContext()))
+        .add('managed', () => managed({}, fakeContext()))
+        .add('bareEmpty', () => bareEmpty({}, fakeContext()))
+        .add('managedEmpty', () => managedEmpty({}, fakeContext()))
+      await bench.run()
+      for (const task of bench.tasks) totals[task.name].push(task.result.latency)
+    }
+    const mean = (list, field) => list.reduce((sum, s) => sum + s[field], 0) / list.length
+    const base = { mean: mean(totals.bare, 'mean'), p50: mean(totals.bare, 'p50') }
+    const ours = { mean: mean(totals.managed, 'mean'), p50: mean(totals.managed, 'p50') }
+    rows.push({
+      ioredis: label,
+      'bare mean µs': +(base.mean * 1000).toFixed(1),
+      'managed mean µs': +(ours.mean * 1000).toFixed(1),
+      'ratio (mean)': +(ours.mean / base.mean).toFixed(3),
+      'overhead µs (mean)': +((ours.mean - base.mean) * 1000).toFixed(1),
+      'p50 bare/managed µs': `${(base.p50 * 1000).toFixed(1)}/${(ours.p50 * 1000).toFixed(1)}`,
+      'ratio (p50)': +(ours.p50 / base.p50).toFixed(3),
+      'middleware alone, p50 bare/managed µs': `${(mean(totals.bareEmpty, 'p50') * 1000).toFixed(1)}/${(mean(totals.managedEmpty, 'p50') * 1000).toFixed(1)}`,
+      'extra round trips per warm invocation (bare/managed)': `${roundTrips.bare}/${roundTrips.managed}`,
+    })
+    raw.disconnect()
+    await createRedisClient(options).dispose()
+  }
+} finally {
+  await server.dispose()
+}
+console.log(
+  `Node ${process.version}: latency per invocation of a handler doing one GET on a local private Redis ` +
+    `(3 alternating rounds); extra round trips counted over ${invocations} warm invocations. The median ` +
+    'is the steadier figure on a shared machine; the mean carries its scheduling noise.\n',
+)
+console.table(rows)

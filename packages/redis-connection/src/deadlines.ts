@@ -1,0 +1,49 @@
+import type { Deadline } from '@middy-downstream/core'
+
+/**
+ * The deadlines of the invocations that currently use one shared client. Work on the client
+ * (a command, a reconnect) is bounded by the latest of them, so one invocation's deadline never
+ * cuts short another's work; on Lambda there is one at a time.
+ *
+ * @example
+ * const active = new DeadlineSet()
+ * active.add(deadline)
+ * active.latest()?.remaining()
+ * active.delete(deadline)
+ */
+export class DeadlineSet {
+  private readonly counts = new Map<Deadline, number>()
+
+  add(deadline: Deadline): void {
+    this.counts.set(deadline, (this.counts.get(deadline) ?? 0) + 1)
+  }
+
+  delete(deadline: Deadline): void {
+    const count = this.counts.get(deadline)
+    if (count === undefined) return
+    if (count <= 1) this.counts.delete(deadline)
+    else this.counts.set(deadline, count - 1)
+  }
+
+  /** How many invocations are using the client. */
+  get size(): number {
+    let total = 0
+    for (const count of this.counts.values()) total += count
+    return total
+  }
+
+  /** The deadline that expires last, or `undefined` when no invocation is using the client. */
+  latest(): Deadline | undefined {
+    let latest: Deadline | undefined
+    for (const deadline of this.counts.keys()) {
+      if (!latest || deadline.expiresAt > latest.expiresAt) latest = deadline
+    }
+    return latest
+  }
+
+  /** True when invocations are using the client and every one of their deadlines has passed. */
+  get expired(): boolean {
+    const latest = this.latest()
+    return latest?.expired === true
+  }
+}

@@ -1,0 +1,5 @@
+import { describe } from '@jest/globals'
+import { ioredisVersions } from './helpers.js'
+import { integrationSuite } from './suites/integration.js'
+
+describe(ioredisVersions[6].label, () => integrationSuite(ioredisVersions[6]))

@@ -1,0 +1,5 @@
+import { describe } from '@jest/globals'
+import { ioredisVersions } from './helpers.js'
+import { lambdaSuite } from './suites/lambda.js'
+
+describe(ioredisVersions[5].label, () => lambdaSuite(ioredisVersions[5]))
