@@ -103,7 +103,9 @@ describe('an early return (Middy skips after)', () => {
     const handler = middy<{ early: boolean }, unknown, Error, DbConnectionContext>()
       .use(middleware)
       .before(async (request) => (request.event.early ? 'cached answer' : undefined))
-      .handler(async (_event, context) => (await context.db.query<{ one: number }>('SELECT 1 AS one'))[0]!.one)
+      .handler(
+        async (_event, context) => (await context.db.query<{ one: number }>('SELECT 1 AS one'))[0]!.one,
+      )
     const skipped = lambdaContext({ timeoutMs: 100 })
     expect(await handler({ early: true }, skipped)).toBe('cached answer')
     while (skipped.getRemainingTimeInMillis() > 0) await new Promise((resolve) => setTimeout(resolve, 20))

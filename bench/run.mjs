@@ -1,0 +1,123 @@
+// `pnpm bench`: middleware overhead against a bare Middy handler, server round trips per warm
+// invocation, the demo's storm repeated, other packages' own overhead benchmarks; writes
+// bench/RESULTS.md. Needs the MariaDB binaries (`apt-get install -y mariadb-server`).
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { mariaDbMissing, startDatabase } from '../examples/storm/storm.mjs'
+import { runChildBenches } from './child-benches.mjs'
+import { describeMachine } from './machine.mjs'
+import { measureOverhead } from './overhead.mjs'
+import { judgeGoals, renderResults } from './report.mjs'
+import { measureRoundTrips } from './round-trips.mjs'
+import { repeatStorm } from './storm-repeat.mjs'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, '..')
+const resultsFile = path.join(here, 'RESULTS.md')
+const figuresFile = path.join(here, 'out', 'figures.json')
+
+/** Writes RESULTS.md, formatted as `pnpm lint` wants it (Biome aligns the tables). */
+const writeResults = (text) => {
+  writeFileSync(resultsFile, text)
+  const biome = path.join(root, 'node_modules', '.bin', 'biome')
+  spawnSync(biome, ['format', '--write', resultsFile], { cwd: root, stdio: 'ignore' })
+}
+
+// `node bench/run.mjs --render`: write RESULTS.md again from the figures the last run saved.
+if (process.argv.includes('--render')) {
+  const figures = JSON.parse(readFileSync(figuresFile, 'utf8'))
+  writeResults(renderResults({ ...figures, goals: judgeGoals(figures) }))
+  console.log(
+    `Wrote ${path.relative(process.cwd(), resultsFile)} from ${path.relative(process.cwd(), figuresFile)}`,
+  )
+  process.exit(0)
+}
+const overheadRounds = 5
+const cpuInvocations = 2000
+const stormRounds = 3
+
+const missing = mariaDbMissing()
+if (missing) {
+  console.error(`pnpm bench: ${missing}`)
+  process.exit(1)
+}
+
+const started = performance.now()
+const parts = {}
+const timed = async (part, work) => {
+  const t = performance.now()
+  const result = await work()
+  parts[part] = (performance.now() - t) / 1000
+  return result
+}
+const log = (line) => console.error(line)
+
+// A quiet private server (default max_connections) for the in-process measurements.
+const server = await startDatabase({ maxConnections: 151 })
+let machine
+let overhead
+let roundTrips
+try {
+  machine = await describeMachine(server)
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}`)
+  log('overhead against a bare Middy handler (tinybench)...')
+  overhead = await timed('overhead (tinybench)', () =>
+    measureOverhead({
+      server,
+      rounds: overheadRounds,
+      cpuInvocations,
+      onRound: (n, of) => log(`  round ${n}/${of}`),
+    }),
+  )
+  for (const t of overhead)
+    log(
+      `  ${t.name.padEnd(46)} CPU ${t.cpuUs.toFixed(1).padStart(7)} µs, wall ${t.meanUs.toFixed(1).padStart(7)} µs${t.baseline ? `  CPU ${t.cpuRatio.toFixed(2)}× (${t.cpuExtraUs >= 0 ? '+' : ''}${t.cpuExtraUs.toFixed(1)} µs)` : ''}`,
+    )
+  log('server round trips per warm invocation...')
+  roundTrips = await timed('round trips', () => measureRoundTrips({ server, invocations: 1000 }))
+  for (const [name, r] of Object.entries(roundTrips))
+    log(`  ${name.padEnd(34)} +${r.extraPerInvocation.toFixed(3)} statements per invocation`)
+} finally {
+  await server.dispose()
+}
+
+log(`the storm, ${stormRounds} runs per handler...`)
+const storm = await timed('storm, repeated', () =>
+  repeatStorm({
+    rounds: stormRounds,
+    onRun: (round, rounds, s) =>
+      log(
+        `  run ${round}/${rounds} ${s.handler.padEnd(17)} ${String(s.failures).padStart(4)} failed, p99 ${s.p99.toFixed(0)} ms, p99 warm ${s.warmP99.toFixed(0)} ms, ${s.queriesPerInvocation.toFixed(2)} queries/inv`,
+      ),
+  }),
+)
+
+log("other packages' overhead benchmarks...")
+const children = await timed('other packages', () =>
+  runChildBenches({ root, onStart: (name) => log(`  ${name}`) }),
+)
+for (const child of children) log(`  ${child.name}: ${child.status}`)
+
+const machineAfter = await describeMachine()
+parts.total = (performance.now() - started) / 1000
+// The storm runs without their per-invocation records and samples: the figures, not the raw data.
+for (const runs of Object.values(storm.runs))
+  for (const run of runs) for (const key of ['records', 'samples', 'results', 'failureTimes']) delete run[key]
+const figures = {
+  machine,
+  machineAfter,
+  overhead,
+  roundTrips,
+  storm,
+  children,
+  timings: { overheadRounds, cpuInvocations, stormRounds, parts },
+}
+mkdirSync(path.dirname(figuresFile), { recursive: true })
+writeFileSync(figuresFile, JSON.stringify(figures, null, 2))
+const goals = judgeGoals(figures)
+writeResults(renderResults({ ...figures, goals }))
+console.log('\nGoals:')
+for (const g of goals) console.log(`  [${g.met ? 'met' : 'NOT met'}] ${g.goal}\n      ${g.measured}`)
+console.log(`\nWrote ${path.relative(process.cwd(), resultsFile)} in ${parts.total.toFixed(0)} s`)

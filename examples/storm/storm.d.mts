@@ -1,0 +1,68 @@
+// Types of storm.mjs, for the TypeScript test.
+import type { FleetProgress, FleetResults, Phase } from '@middy-downstream/lambda-sim'
+import type { MariaDbServer } from '@middy-downstream/testing'
+
+export type HandlerName = 'unmanaged' | 'serverless-mysql' | 'db-connection'
+
+export interface StormRecord {
+  at: number
+  ok: boolean
+  coldStart: boolean
+  latencyMs: number
+  durationMs: number
+}
+
+export interface StormSummary {
+  handler: string
+  maxConnections: number
+  invocations: number
+  successes: number
+  failures: number
+  failuresByCode: Record<string, number>
+  p50: number
+  p99: number
+  maxLatency: number
+  warmP50: number
+  warmP99: number
+  peakConnections: number
+  queriesPerInvocation: number
+  connectsPerInvocation: number
+  coldStarts: number
+  environmentsStarted: number
+  environmentsAbandoned: number
+  durationMs: number
+  samples: { t: number; connections: number | null | undefined }[]
+  failureTimes: number[]
+  records: StormRecord[]
+  phases: { name: string; startMs: number; endMs: number; invocations: number }[]
+  results: FleetResults
+}
+
+export interface StormOptions {
+  handler: HandlerName
+  maxConnections?: number
+  profile?: Phase[]
+  maxEnvironments?: number
+  timeoutMs?: number
+  sampleEveryMs?: number
+  env?: Record<string, string>
+  onProgress?: (progress: FleetProgress & { handler: string }) => void
+  onPhase?: (info: { handler: string; index: number; phase: Phase }) => void
+}
+
+export declare const handlerNames: HandlerName[]
+export declare const handlerModule: (name: HandlerName) => string
+export declare const appUser: { user: string; password: string; database: string }
+export declare const stormProfile: (options?: {
+  concurrency?: number
+  invocations?: number
+  pauseMs?: number
+  reap?: number
+}) => Phase[]
+export declare const mariaDbMissing: () => string | undefined
+export declare const readCounters: (
+  server: MariaDbServer,
+) => Promise<{ connections: number; questions: number; connects: number }>
+export declare const startDatabase: (options?: { maxConnections?: number }) => Promise<MariaDbServer>
+export declare const runStorm: (options: StormOptions) => Promise<StormSummary>
+export declare const formatStormTable: (summaries: StormSummary[]) => string
