@@ -46,6 +46,17 @@ export class Lease<TClient> {
     return this.slot?.client
   }
 
+  /**
+   * Whether this invocation's client had to wait for the server to free a connection, read once:
+   * a release policy takes it as a sign to look at the server's capacity now.
+   */
+  takePressureSignal(): boolean {
+    const slot = this.slot
+    if (!slot?.openedUnderPressure) return false
+    slot.openedUnderPressure = false
+    return true
+  }
+
   /** Runs one operation on the client, counting it in flight and restarting the idle clock after. */
   async use<T>(operation: (client: TClient) => Promise<T>): Promise<T> {
     const client = await this.client()

@@ -44,6 +44,8 @@ export class Slot<TClient> {
   /** Invocations holding this slot (exclusive mode: 0 or 1). */
   holders = 0
   lastUsedAt = 0
+  /** The client was opened only after the server refused for capacity: it is (nearly) full. */
+  openedUnderPressure = false
   constructor(readonly id: number) {}
 }
 
@@ -258,6 +260,7 @@ export class ClientPool<TClient> {
     let secret: string | undefined
     let secretFetched = false
     let lastFailure = 'fatal' as ConnectFailure
+    let capacityRefusals = 0
     const attempt = async (attemptNumber: number): Promise<TClient> => {
       if (!secretFetched) {
         secret = await resolveSecret(this.options.secret)
@@ -280,6 +283,7 @@ export class ClientPool<TClient> {
         // A connect that completes after its timeout must not leave a socket behind.
         connecting.then((late) => adapter.destroy(late)).catch(() => {})
         lastFailure = adapter.classifyConnectError(error)
+        if (lastFailure === 'capacity') capacityRefusals += 1
         // An expired token (RDS IAM, ElastiCache) is refreshed once, then the attempt repeats.
         if (
           lastFailure === 'authentication' &&
@@ -315,6 +319,7 @@ export class ClientPool<TClient> {
       )
       slot.client = client
       slot.lastUsedAt = Date.now()
+      slot.openedUnderPressure = capacityRefusals > 0
       events.emit({ type: 'open', clientId: slot.id, durationMs: Date.now() - started })
       return client
     } catch (error) {

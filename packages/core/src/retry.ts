@@ -41,16 +41,19 @@ export const retryWithin = async <T>(
 ): Promise<T> => {
   const { maxAttempts = 8, minAttemptMs = 50, ...backoffOptions } = options
   const nextDelay = createBackoff(backoffOptions)
+  let lastChance = false
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {
       return await attempt(attemptNumber)
     } catch (error) {
       if (!context.isRetryable(error)) throw new RetryGaveUp(error, attemptNumber, 'not-retryable')
       if (attemptNumber >= maxAttempts) throw new RetryGaveUp(error, attemptNumber, 'attempts')
-      const delayMs = nextDelay()
-      if (context.deadline.remaining() - delayMs < minAttemptMs) {
-        throw new RetryGaveUp(error, attemptNumber, 'deadline')
-      }
+      // The last sleep is shortened to what is left, so the budget is used for one more attempt.
+      const budget = context.deadline.remaining() - minAttemptMs
+      if (budget <= 0 || lastChance) throw new RetryGaveUp(error, attemptNumber, 'deadline')
+      const wanted = nextDelay()
+      const delayMs = Math.min(wanted, budget)
+      lastChance = wanted >= budget
       context.onRetry?.({ attempt: attemptNumber, delayMs, error })
       await sleep(delayMs)
     }

@@ -47,7 +47,7 @@ const releaseSession = async (
       return
     }
   }
-  const { disposition, reason } = await decider.decide(connection, lease.deadline)
+  const { disposition, reason } = await decider.decide(connection, lease.deadline, lease.takePressureSignal())
   events.emit({ type: 'release', clientId: lease.clientId, action: disposition, reason })
   await lease.release(disposition, reason)
 }

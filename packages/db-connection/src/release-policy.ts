@@ -17,6 +17,10 @@ export interface AutoReleaseSettings {
   fleet: string
 }
 
+/** Near the threshold means above this fraction of it; the sample is then re-read sooner. */
+const nearFullFraction = 0.75
+const nearFullRecheckMs = 1_000
+
 /** Lambda's longest function timeout: the reaping floor when no invocation clock was seen. */
 const maxFunctionTimeoutSeconds = 900
 
@@ -56,17 +60,34 @@ export class ReleaseDecider {
     return Math.max(this.settings.reapMinIdleSeconds, timeoutSeconds + 2)
   }
 
-  /** Decides what happens to a healthy connection after an invocation; may reap zombies on the way. */
+  /**
+   * How long the last sample stays good: the configured interval while the server is far from
+   * full; at most a second once it is near the threshold, so connections kept while there was room
+   * are given back soon after the server fills.
+   */
+  private sampleLifetimeMs(): number {
+    const { utilizationThreshold, capacityCheckIntervalMs } = this.settings
+    const nearFull = (this.lastSample?.utilization ?? 0) >= utilizationThreshold * nearFullFraction
+    return nearFull ? Math.min(capacityCheckIntervalMs, nearFullRecheckMs) : capacityCheckIntervalMs
+  }
+
+  /**
+   * Decides what happens to a healthy connection after an invocation; may reap zombies on the way.
+   * `underPressure`: this invocation's connect was refused for capacity first, so the server is
+   * full now whatever the last sample said.
+   */
   async decide(
     connection: Connection,
     deadline: Deadline,
+    underPressure = false,
   ): Promise<{ disposition: ReleaseDisposition; reason: string }> {
-    const { policy, proxy, utilizationThreshold, capacityCheckIntervalMs } = this.settings
+    const { policy, proxy, utilizationThreshold } = this.settings
     if (policy === 'keep') return { disposition: 'keep', reason: 'policy' }
     if (policy === 'close') return { disposition: 'close', reason: 'policy' }
     if (proxy) return { disposition: 'keep', reason: 'proxy' }
     if (deadline.remaining() < 50) return { disposition: 'keep', reason: 'no-time-to-check' }
-    const due = !this.lastSample || Date.now() - this.lastSample.sampledAt >= capacityCheckIntervalMs
+    const due =
+      underPressure || !this.lastSample || Date.now() - this.lastSample.sampledAt >= this.sampleLifetimeMs()
     if (due) {
       try {
         this.lastSample = await sampleCapacity(connection, this.settings.user, deadline.bound(1_000))

@@ -10,7 +10,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await envs.closeAll()
-  await server.dispose()
+  await server?.dispose()
 })
 
 test('a storm: 30 environments frozen between invocations against max_connections 15, zero errors reach a handler', async () => {

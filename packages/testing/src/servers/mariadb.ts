@@ -22,6 +22,7 @@ let templateDir: string | undefined
 const dataTemplate = (): string => {
   if (templateDir) return templateDir
   const dir = trackDirectory(mkdtempSync(path.join(os.tmpdir(), 'mdd-mariadb-template-')))
+  const scratch = trackDirectory(mkdtempSync(path.join(os.tmpdir(), 'mdd-mariadb-scratch-')))
   execFileSync(
     findBinary('mariadb-install-db', 'mariadb-server'),
     [
@@ -30,6 +31,8 @@ const dataTemplate = (): string => {
       '--user=root',
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
+      // Its own temp dir: two installs sharing /tmp collide on temporary table names.
+      `--tmpdir=${scratch}`,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
@@ -78,6 +81,7 @@ export class MariaDbServer extends ServerProcess {
         `--pid-file=${this.dir}/mariadbd.pid`,
         `--port=${this.port}`,
         `--bind-address=${this.host}`,
+        `--tmpdir=${this.dir}`,
         '--user=root',
         '--skip-log-bin',
         '--skip-name-resolve',
