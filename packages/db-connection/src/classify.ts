@@ -1,4 +1,4 @@
-import type { ConnectFailure } from '@middy-downstream/core'
+import { type ConnectFailure, isNetworkErrorCode } from '@middy-downstream/core'
 
 interface MysqlError {
   code?: string
@@ -11,32 +11,23 @@ interface MysqlError {
 const capacityErrnos = new Set([1040, 1203, 1226])
 /** ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR. */
 const authErrnos = new Set([1045, 1044, 1698])
-const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-])
+/** mysql2's own codes for a connection that broke or a statement that never got an answer. */
+const protocolLossCodes = new Set(['PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT'])
+const isNetworkFailure = (code: unknown) =>
+  isNetworkErrorCode(code) || (typeof code === 'string' && protocolLossCodes.has(code))
 
 export const classifyConnectError = (error: unknown): ConnectFailure => {
   const e = error as MysqlError
   if (e?.errno !== undefined && capacityErrnos.has(e.errno)) return 'capacity'
   if (e?.errno !== undefined && authErrnos.has(e.errno)) return 'authentication'
-  // ENOTFOUND is final for a typo, transient during a DNS blip: retrying inside the deadline is cheap.
-  if (e?.code !== undefined && networkCodes.has(e.code)) return 'network'
+  if (isNetworkFailure(e?.code)) return 'network'
   return 'fatal'
 }
 
 /** The connection is gone: the statement in flight may or may not have run on the server. */
 export const isConnectionLost = (error: unknown): boolean => {
   const e = error as MysqlError
-  return (e?.code !== undefined && networkCodes.has(e.code)) || e?.fatal === true
+  return isNetworkFailure(e?.code) || e?.fatal === true
 }
 
 /** mysql2 refused the statement because the connection was already closed: it was never sent. */

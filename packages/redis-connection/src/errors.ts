@@ -1,4 +1,4 @@
-import { redact, redactError } from '@middy-downstream/core'
+import { isNetworkErrorCode, redact, redactError } from '@middy-downstream/core'
 
 /**
  * ioredis' message when a command meets a closed or ended connection.
@@ -8,19 +8,10 @@ import { redact, redactError } from '@middy-downstream/core'
  */
 export const CONNECTION_CLOSED = 'Connection is closed.'
 
-/** Socket error codes that mean the server could not be reached or the connection broke. */
-const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-])
+/** TLS handshake failures against a plain-text port: the server is there, but not reachable as asked. */
+const tlsMismatchCodes = new Set(['ERR_SSL_WRONG_VERSION_NUMBER'])
+const isNetworkCode = (code: unknown) =>
+  isNetworkErrorCode(code) || (typeof code === 'string' && tlsMismatchCodes.has(code))
 
 /** Messages ioredis uses when it gives up on a command because there is no usable connection. */
 const connectionMessages = [
@@ -76,7 +67,7 @@ export const isConnectionError = (error: unknown): boolean => {
   const { name, message = '', code } = shape(error)
   if (name === 'AbortError' || name === 'MaxRetriesPerRequestError' || name === 'ClusterAllFailedError')
     return true
-  if (typeof code === 'string' && networkCodes.has(code)) return true
+  if (isNetworkCode(code)) return true
   return connectionMessages.some((m) => message.startsWith(m))
 }
 
