@@ -1,8 +1,4 @@
-import { execFile } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import type { RedisServer } from '@middy-downstream/testing'
+import { makeSelfSignedCertificate, type RedisServer } from '@middy-downstream/testing'
 import { Redis as Redis5 } from 'ioredis'
 import { Redis as Redis6 } from 'ioredis6'
 import type { RedisConstructor } from '../src/index.js'
@@ -60,36 +56,7 @@ export const timed = async <T>(fn: () => Promise<T>) => {
 }
 
 /** A self-signed certificate for 127.0.0.1/localhost (or only the names given), made with openssl. */
-export const makeCertificate = async (
-  altNames = 'IP:127.0.0.1,DNS:localhost',
-): Promise<{ dir: string; cert: string; key: string }> => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mdd-redis-tls-'))
-  const cert = path.join(dir, 'cert.pem')
-  const key = path.join(dir, 'key.pem')
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        `subjectAltName=${altNames}`,
-      ],
-      (error) => (error ? reject(error) : resolve()),
-    ),
-  )
-  return { dir, cert, key }
+export const makeCertificate = async (altNames = 'IP:127.0.0.1,DNS:localhost') => {
+  const { dir, certPath, keyPath } = makeSelfSignedCertificate(altNames)
+  return { dir, cert: certPath, key: keyPath }
 }

@@ -10,6 +10,7 @@ export {
   LambdaEnvironment,
   waitForPort,
 } from '@middy-downstream/lambda-sim'
+export { makeSelfSignedCertificate, type SelfSignedCertificate } from './certificate.js'
 export { MongoStandIn, type MongoStandInOptions } from './mongo-standin/index.js'
 export { type MariaDbOptions, MariaDbServer } from './servers/mariadb.js'
 export { type PostgresOptions, PostgresServer } from './servers/postgres.js'

@@ -2,13 +2,11 @@
 // binary at start, counters for TCP connections and TLS handshakes, the few S3 calls the tests
 // use (path-style), and an idle timeout that closes keep-alive sockets without announcing it.
 // Plain JavaScript (typed by https-test-server.d.mts) so the benchmarks can use it without a build.
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import https from 'node:https'
-import os from 'node:os'
-import path from 'node:path'
+import { makeSelfSignedCertificate as makeCertificate } from '@middy-downstream/testing'
 
 const directories = new Set()
 process.once('exit', () => {
@@ -17,34 +15,9 @@ process.once('exit', () => {
 
 /** A P-256 key and a self-signed certificate for localhost and 127.0.0.1, in a temp dir. */
 export const makeSelfSignedCertificate = () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mdd-https-'))
-  directories.add(dir)
-  const keyPath = path.join(dir, 'key.pem')
-  const certPath = path.join(dir, 'cert.pem')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
-  return { dir, keyPath, certPath, key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') }
+  const certificate = makeCertificate()
+  directories.add(certificate.dir)
+  return certificate
 }
 
 const xml = (body) => `<?xml version="1.0" encoding="UTF-8"?>\n${body}`
