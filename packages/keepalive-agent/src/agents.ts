@@ -109,6 +109,43 @@ export interface HygienicAgent {
   pruneExpiredSockets(now?: number): number
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a mixin's base constructor must take any arguments
+type AgentConstructor = new (...args: any[]) => http.Agent
+
+/**
+ * Adds the hygiene to an agent class (http or https): idle sockets never outlive their idle
+ * timeout, not even across a freeze, and a reset of a reused socket is recognisable.
+ */
+const withHygiene = <TBase extends AgentConstructor>(Base: TBase) =>
+  class extends Base implements HygienicAgent {
+    stats?: KeepaliveStats
+
+    override keepSocketAlive(socket: Duplex): boolean {
+      const keep = super.keepSocketAlive(socket) as unknown as boolean
+      ;(socket as PooledSocket)[freedAt] = Date.now()
+      return keep
+    }
+
+    override reuseSocket(socket: Duplex, request: ClientRequest): void {
+      super.reuseSocket(socket, request)
+      watchReusedSocket(this, socket as PooledSocket, request, this.stats)
+    }
+
+    addRequest(request: ClientRequest, options: unknown, ...legacy: unknown[]): void {
+      const pruned = pruneExpired(this, Date.now())
+      if (pruned > 0 && this.stats) this.stats.expiredSocketsPruned += pruned
+      ;(Base.prototype as unknown as AgentInternals).addRequest.call(this, request, options, ...legacy)
+    }
+
+    dropIdleSockets(): number {
+      return dropFree(this)
+    }
+
+    pruneExpiredSockets(now = Date.now()): number {
+      return pruneExpired(this, now)
+    }
+  }
+
 /**
  * Node's `http.Agent` with keep-alive, whose idle sockets never outlive their idle timeout,
  * not even across a freeze, and whose reset reused sockets are recognisable.
@@ -117,37 +154,10 @@ export interface HygienicAgent {
  * const agent = new KeepaliveHttpAgent({ keepAlive: true, maxSockets: 256, timeout: 30_000 })
  * http.get('http://example.com', { agent })
  */
-export class KeepaliveHttpAgent extends http.Agent implements HygienicAgent {
-  constructor(
-    options: http.AgentOptions,
-    private readonly stats?: KeepaliveStats,
-  ) {
+export class KeepaliveHttpAgent extends withHygiene(http.Agent) {
+  constructor(options: http.AgentOptions, stats?: KeepaliveStats) {
     super(options)
-  }
-
-  override keepSocketAlive(socket: Duplex): boolean {
-    const keep = super.keepSocketAlive(socket) as unknown as boolean
-    ;(socket as PooledSocket)[freedAt] = Date.now()
-    return keep
-  }
-
-  override reuseSocket(socket: Duplex, request: ClientRequest): void {
-    super.reuseSocket(socket, request)
-    watchReusedSocket(this, socket as PooledSocket, request, this.stats)
-  }
-
-  addRequest(request: ClientRequest, options: unknown, ...legacy: unknown[]): void {
-    const pruned = pruneExpired(this, Date.now())
-    if (pruned > 0 && this.stats) this.stats.expiredSocketsPruned += pruned
-    ;(http.Agent.prototype as unknown as AgentInternals).addRequest.call(this, request, options, ...legacy)
-  }
-
-  dropIdleSockets(): number {
-    return dropFree(this)
-  }
-
-  pruneExpiredSockets(now = Date.now()): number {
-    return pruneExpired(this, now)
+    this.stats = stats
   }
 }
 
@@ -159,36 +169,9 @@ export class KeepaliveHttpAgent extends http.Agent implements HygienicAgent {
  * const agent = new KeepaliveHttpsAgent({ keepAlive: true, maxSockets: 256, timeout: 30_000 })
  * https.get('https://example.com', { agent })
  */
-export class KeepaliveHttpsAgent extends https.Agent implements HygienicAgent {
-  constructor(
-    options: https.AgentOptions,
-    private readonly stats?: KeepaliveStats,
-  ) {
+export class KeepaliveHttpsAgent extends withHygiene(https.Agent) {
+  constructor(options: https.AgentOptions, stats?: KeepaliveStats) {
     super(options)
-  }
-
-  override keepSocketAlive(socket: Duplex): boolean {
-    const keep = super.keepSocketAlive(socket) as unknown as boolean
-    ;(socket as PooledSocket)[freedAt] = Date.now()
-    return keep
-  }
-
-  override reuseSocket(socket: Duplex, request: ClientRequest): void {
-    super.reuseSocket(socket, request)
-    watchReusedSocket(this, socket as PooledSocket, request, this.stats)
-  }
-
-  addRequest(request: ClientRequest, options: unknown, ...legacy: unknown[]): void {
-    const pruned = pruneExpired(this, Date.now())
-    if (pruned > 0 && this.stats) this.stats.expiredSocketsPruned += pruned
-    ;(https.Agent.prototype as unknown as AgentInternals).addRequest.call(this, request, options, ...legacy)
-  }
-
-  dropIdleSockets(): number {
-    return dropFree(this)
-  }
-
-  pruneExpiredSockets(now = Date.now()): number {
-    return pruneExpired(this, now)
+    this.stats = stats
   }
 }
