@@ -24,6 +24,11 @@ if (process.env.LAMBDA_SIM_MIDDY_CORE) {
   register('./middy-resolve-hook.js', import.meta.url, { data: process.env.LAMBDA_SIM_MIDDY_CORE })
 }
 
+// Node opens stdout/stderr on first access; drivers touch them (stream.pipe reads process.stdout),
+// which would otherwise count as a handle the first invocation left behind.
+void process.stdout
+void process.stderr
+
 const send = (message: ReplyMessage | { type: 'ready'; initMs: number }) => process.send?.(message)
 
 const countsByType = (): Map<string, number> => {
