@@ -14,6 +14,7 @@ export {
   type FleetResults,
   type InvocationRecord,
   type PhaseResult,
+  type RunTotals,
   type Sample,
 } from './results.js'
 export type { Sampler } from './sampler.js'

@@ -48,39 +48,13 @@ export interface Sample {
 }
 
 /**
- * The figures of one phase.
+ * What a phase and a whole run both report.
  *
  * @example
- * for (const phase of results.phases) console.log(phase.index, phase.failures, phase.latencyMs.p99)
+ * const totals: RunTotals = results // or results.phases[0]
+ * totals.failuresByCode // { ECONNRESET: 2, TimeoutError: 1 }
  */
-export interface PhaseResult {
-  index: number
-  name?: string
-  /** `describePhase` of the phase. */
-  description: string
-  invocations: number
-  successes: number
-  failures: number
-  failuresByCode: Record<string, number>
-  latencyMs: LatencySummary
-  coldStarts: number
-  throttles: number
-  environmentsStarted: number
-  environmentsAbandoned: number
-  environmentsRecycled: number
-  durationMs: number
-}
-
-/**
- * The figures of a whole run (the totals over its phases), plus the per-phase figures and the
- * samples.
- *
- * @example
- * const results = await runFleet({ module, profile: [{ concurrency: 10, invocations: 100 }] })
- * results.failuresByCode // { ECONNRESET: 2, TimeoutError: 1 }
- * results.latencyMs.p99
- */
-export interface FleetResults {
+export interface RunTotals {
   invocations: number
   successes: number
   failures: number
@@ -95,9 +69,34 @@ export interface FleetResults {
   environmentsAbandoned: number
   /** Environments the fleet killed after a timeout (as Lambda resets one) or that exited on their own. */
   environmentsRecycled: number
+  durationMs: number
+}
+
+/**
+ * The figures of one phase.
+ *
+ * @example
+ * for (const phase of results.phases) console.log(phase.index, phase.failures, phase.latencyMs.p99)
+ */
+export interface PhaseResult extends RunTotals {
+  index: number
+  name?: string
+  /** `describePhase` of the phase. */
+  description: string
+}
+
+/**
+ * The figures of a whole run (the totals over its phases), plus the per-phase figures and the
+ * samples.
+ *
+ * @example
+ * const results = await runFleet({ module, profile: [{ concurrency: 10, invocations: 100 }] })
+ * results.failuresByCode // { ECONNRESET: 2, TimeoutError: 1 }
+ * results.latencyMs.p99
+ */
+export interface FleetResults extends RunTotals {
   /** Most environments alive (starting, busy or idle; not abandoned) at once. */
   peakEnvironments: number
-  durationMs: number
   phases: PhaseResult[]
   samples: Sample[]
 }
