@@ -8,6 +8,7 @@ export type LifecycleEventType =
   | 'release'
   | 'close'
   | 'reap'
+  | 'reset'
   | 'error'
 
 /** One thing that happened to a managed client. Never contains a secret. */
@@ -17,13 +18,16 @@ export interface LifecycleEvent {
   package: string
   /** A fingerprint of the client's config, without secrets. */
   key: string
+  /** The invocation it happened in, where known. */
+  awsRequestId?: string
+  functionName?: string
   /** Which client of the environment's pool. */
   clientId?: number
   durationMs?: number
   /** `retry`: the attempt that failed and how long until the next. */
   attempt?: number
   delayMs?: number
-  /** `validate`: whether the client was alive. */
+  /** `validate`/`reset`: whether it worked. */
   ok?: boolean
   /** `release`/`close`: what was decided and why (e.g. `keep`, `utilization`, `broken`, `idle`). */
   action?: string
@@ -43,6 +47,7 @@ export interface LifecycleCounters {
   releases: number
   closes: number
   reaped: number
+  resets: number
   errors: number
 }
 
@@ -55,6 +60,7 @@ export const emptyCounters = (): LifecycleCounters => ({
   releases: 0,
   closes: 0,
   reaped: 0,
+  resets: 0,
   errors: 0,
 })
 
@@ -77,6 +83,10 @@ export const describeError = (error: unknown): NonNullable<LifecycleEvent['error
 export class EventSink {
   readonly counters: LifecycleCounters = emptyCounters()
   private readonly listeners = new Set<EventListener>()
+  /** The function every event of this environment comes from, where Lambda names it. */
+  private readonly origin = process.env.AWS_LAMBDA_FUNCTION_NAME
+    ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME }
+    : {}
 
   constructor(
     readonly packageName: string,
@@ -90,7 +100,7 @@ export class EventSink {
   emit(event: Omit<LifecycleEvent, 'package' | 'key'>): void {
     this.count(event)
     if (this.listeners.size === 0) return
-    const full: LifecycleEvent = { package: this.packageName, key: this.key, ...event }
+    const full: LifecycleEvent = { package: this.packageName, key: this.key, ...this.origin, ...event }
     for (const listener of this.listeners) {
       try {
         listener(full)
@@ -124,6 +134,9 @@ export class EventSink {
         break
       case 'reap':
         c.reaped += event.count ?? 0
+        break
+      case 'reset':
+        c.resets += 1
         break
       case 'error':
         c.errors += 1

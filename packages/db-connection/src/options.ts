@@ -1,4 +1,11 @@
-import type { BackoffStrategy, LifecycleEvent, OptionsSchema, SecretSource } from '@middy-downstream/core'
+import {
+  type BackoffStrategy,
+  contextKeyRule,
+  type LifecycleEvent,
+  type OptionsSchema,
+  portRule,
+  type SecretSource,
+} from '@middy-downstream/core'
 import type { Connection, ConnectionOptions } from 'mysql2/promise'
 
 export const packageName = '@middy-downstream/db-connection'
@@ -76,14 +83,26 @@ const ms = { type: 'number', min: 0 } as const
 
 export const schema: OptionsSchema = {
   config: {
-    type: 'custom',
-    expected: 'an object of mysql2 connection options',
-    check: (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    type: 'shape',
+    description: 'an object of mysql2 connection options',
     fix: 'pass { config: { host, user, database } }',
+    fields: {
+      host: { type: 'string', nonEmpty: true, fix: 'pass the server name, e.g. host: process.env.DB_HOST' },
+      port: portRule,
+      user: { type: 'string', nonEmpty: true },
+      password: {
+        type: 'string',
+        fix: 'pass the password as a string, or use the "password" option for a provider',
+      },
+      database: { type: 'string', nonEmpty: true },
+      socketPath: { type: 'string', nonEmpty: true },
+      uri: { type: 'string', nonEmpty: true, fix: 'pass a mysql:// URL' },
+      connectTimeout: { type: 'number', min: 1, fix: 'use the connectTimeoutMs option' },
+    },
   },
   password: { type: 'stringOrFunction', fix: 'pass the password, or a function returning a fresh one' },
   passwordFromInternal: { type: 'string', nonEmpty: true },
-  contextKey: { type: 'string', nonEmpty: true },
+  contextKey: contextKeyRule,
   release: { type: 'oneOf', values: ['auto', 'keep', 'close'] },
   eager: { type: 'boolean' },
   validateAfterIdleMs: ms,
