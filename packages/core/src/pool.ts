@@ -92,7 +92,7 @@ export class ClientPool<TClient> {
     slot.holders = Math.max(0, slot.holders - 1)
     slot.lastUsedAt = Date.now()
     if (slot.holders > 0) return
-    if (slot.client !== undefined && !slot.opening) this.setRef(slot.client, false)
+    this.setRef(slot, false)
     this.waiters.shift()?.resolve()
   }
 
@@ -123,9 +123,11 @@ export class ClientPool<TClient> {
     this.options.events.emit(slot.invocation ? { ...slot.invocation, ...event } : event)
   }
 
-  private setRef(client: TClient, ref: boolean): void {
+  /** References a slot's sockets while an operation is in flight, unreferences them when idle. */
+  setRef(slot: Slot<TClient>, ref: boolean): void {
+    if (slot.client === undefined || !this.options.adapter.setRef) return
     try {
-      this.options.adapter.setRef?.(client, ref)
+      this.options.adapter.setRef(slot.client, ref)
     } catch {
       // a closed socket has nothing to reference
     }
@@ -154,17 +156,13 @@ export class ClientPool<TClient> {
       }
       if (slot.client !== undefined) {
         this.emit(slot, { type: 'reuse', clientId: slot.id })
-        this.setRef(slot.client, true)
         return slot.client
       }
     }
     slot.opening = this.open(slot, deadline).finally(() => {
       slot.opening = undefined
     })
-    const client = await slot.opening
-    // Opened for an invocation that gave the slot back meanwhile: idle from the start.
-    this.setRef(client, slot.holders > 0)
-    return client
+    return slot.opening
   }
 
   /** Records use, so the idle clock starts from the last operation, not the last acquire. */

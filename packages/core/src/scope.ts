@@ -27,6 +27,8 @@ export class Scope<TClient> {
   #acquiring?: Promise<TClient>
   #released = false
   #guard?: NodeJS.Timeout
+  /** A raw client was handed out: its sockets stay referenced until release. */
+  #held = false
   /** Operations started and not yet settled. */
   inFlight = 0
   /** The invocation left state on the client (session variables, a raw handle): reset it at release. */
@@ -99,12 +101,28 @@ export class Scope<TClient> {
   /** Marks an operation started outside `use` (a transaction); pair with `end()`. */
   begin(): void {
     this.inFlight += 1
+    if (this.inFlight === 1) this.updateRef()
     if (!this.#guard && this.deadline.bounded) this.armGuard()
   }
 
   end(): void {
     this.inFlight -= 1
+    if (this.inFlight === 0) this.updateRef()
     if (this.#slot) this.pool.touch(this.#slot)
+  }
+
+  /**
+   * Keeps the client's sockets referenced until release: for a raw client handed to the handler,
+   * whose operations the scope cannot see. Otherwise sockets are referenced only while an
+   * operation is in flight, so an idle client never keeps a script or an invocation alive.
+   */
+  hold(): void {
+    this.#held = true
+    this.updateRef()
+  }
+
+  private updateRef(): void {
+    if (this.#slot) this.pool.setRef(this.#slot, this.#held || this.inFlight > 0)
   }
 
   /**
@@ -184,6 +202,7 @@ export class Scope<TClient> {
     }
     // Released while connecting: release() already gave the slot (and its new client) back.
     if (this.#released) throw this.releasedError()
+    this.updateRef()
     return client
   }
 

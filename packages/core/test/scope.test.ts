@@ -92,17 +92,21 @@ describe('Scope: one invocation, released exactly once', () => {
     expect(pool.options.events.counters.resets).toBe(2)
   })
 
-  test('sockets are referenced while in use and unreferenced when idle', async () => {
+  test('sockets are referenced only while an operation is in flight, or while a raw client is held', async () => {
     const { adapter } = fakeBackend()
-    const refs: boolean[] = []
-    adapter.setRef = (_client, ref) => refs.push(ref)
-    const pool = makePool(adapter)
-    for (let i = 0; i < 2; i++) {
-      const scope = new Scope(pool, Deadline.none(), info)
-      await scope.client()
-      await scope.release('keep', 'done')
+    let referenced = false
+    adapter.setRef = (_client, ref) => {
+      referenced = ref
     }
-    expect(refs).toEqual([true, false, true, false])
+    const pool = makePool(adapter)
+    const scope = new Scope(pool, Deadline.none(), info)
+    const during = await scope.use(async () => referenced)
+    expect(during).toBe(true)
+    expect(referenced).toBe(false)
+    scope.hold()
+    expect(referenced).toBe(true)
+    await scope.release('keep', 'done')
+    expect(referenced).toBe(false)
   })
 
   test('a logged scope shows no pool and no config', async () => {

@@ -166,7 +166,7 @@ export class ManagedDbConnection {
 
   /** What `JSON.stringify` and `console.log` show: the key, never the config or a password. */
   toJSON(): object {
-    return { package: packageName, key: this.key, connections: this.pool.size }
+    return { package: packageName, key: this.key, user: this.#user, connections: this.pool.size }
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

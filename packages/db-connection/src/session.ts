@@ -240,6 +240,7 @@ export class DbSession extends Statements {
     const connection = await this.#scope.client()
     this.#state.rawTaken = true
     this.#scope.dirty = true
+    this.#scope.hold()
     return connection
   }
 
