@@ -19,7 +19,7 @@ export interface InvariantFixture<THandle = unknown> {
    * A middleware over a fresh managed client (its own registry key), and the objects the package
    * exports for it (a managed connection, a client) that a user might log.
    */
-  create(): { middleware: MiddlewareObj; exported: object[] }
+  create(): { middleware: MiddlewareObj<never, never, Error, never>; exported: object[] }
   /** Closes what `create` made. */
   dispose(): Promise<void>
   /** One ordinary command on the handle; resolves with something truthy. */
