@@ -3,18 +3,19 @@ import {
   contextKeyRule,
   type LifecycleEvent,
   type OptionsSchema,
-  portRule,
   type SecretSource,
 } from '@middy-downstream/core'
-import type { Connection, ConnectionOptions } from 'mysql2/promise'
-
-export const packageName = '@middy-downstream/db-connection'
+import type { AnySqlEngine } from './engine.js'
 
 export type ReleasePolicy = 'auto' | 'keep' | 'close'
 
-export interface DbConnectionOptions<TKey extends string = 'db'> {
-  /** mysql2 connection options: host, port, user, database, ssl, … The password may be left out here. */
-  config: ConnectionOptions
+/**
+ * The options every SQL engine shares. `TConfig` is the driver's config (mysql2's
+ * `ConnectionOptions`, pg's `ClientConfig`), `TCreate` its connection factory.
+ */
+export interface SqlConnectionOptions<TConfig, TCreate, TKey extends string = 'db'> {
+  /** The driver's connection options: host, port, user, database, ssl, … The password may be left out here. */
+  config: TConfig
   /** The password as a value or a provider called for each new connection (RDS IAM tokens). Overrides `config.password`. */
   password?: SecretSource
   /** Read the password from `request.internal[key]` (e.g. a token that `@middy/rds-signer` fetched). */
@@ -55,8 +56,8 @@ export interface DbConnectionOptions<TKey extends string = 'db'> {
   maxConnectionsPerEnvironment?: number
   /** Called for open, reuse, validate, retry, release, close, reap and error events. */
   onEvent?: (event: LifecycleEvent) => void
-  /** The mysql2 `createConnection` to use (default: `mysql2/promise`'s). */
-  createConnection?: (options: ConnectionOptions) => Promise<Connection>
+  /** The driver's connection factory to use (a tracing wrapper, a test double). Default: the driver's. */
+  createConnection?: TCreate
 }
 
 export const defaults = {
@@ -81,25 +82,11 @@ export const defaults = {
 
 const ms = { type: 'number', min: 0 } as const
 
-export const schema: OptionsSchema = {
-  config: {
-    type: 'shape',
-    description: 'an object of mysql2 connection options',
-    fix: 'pass { config: { host, user, database } }',
-    fields: {
-      host: { type: 'string', nonEmpty: true, fix: 'pass the server name, e.g. host: process.env.DB_HOST' },
-      port: portRule,
-      user: { type: 'string', nonEmpty: true },
-      password: {
-        type: 'string',
-        fix: 'pass the password as a string, or use the "password" option for a provider',
-      },
-      database: { type: 'string', nonEmpty: true },
-      socketPath: { type: 'string', nonEmpty: true },
-      uri: { type: 'string', nonEmpty: true, fix: 'pass a mysql:// URL' },
-      connectTimeout: { type: 'number', min: 1, fix: 'use the connectTimeoutMs option' },
-    },
-  },
+/** The option schema of an engine: the shared options, and the engine's own `config` rule. */
+export const schemaFor = (engine: AnySqlEngine): OptionsSchema => ({ ...schema, config: engine.configRule })
+
+const schema: OptionsSchema = {
+  config: { type: 'object' },
   password: { type: 'stringOrFunction', fix: 'pass the password, or a function returning a fresh one' },
   passwordFromInternal: { type: 'string', nonEmpty: true },
   contextKey: contextKeyRule,

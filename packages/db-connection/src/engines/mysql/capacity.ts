@@ -1,17 +1,7 @@
-import type { Deadline, EventSink } from '@middy-downstream/core'
 import type { Connection, RowDataPacket } from 'mysql2/promise'
-import { fleetAttribute, isMariaDb } from './mysql-adapter.js'
+import type { CapacitySample, ReapOptions } from '../../engine.js'
+import { fleetAttribute, isMariaDb } from './adapter.js'
 import { runStatement } from './statement.js'
-
-export interface CapacitySample {
-  maxConnections: number
-  usedConnections: number
-  /** 0 when the server sets no per-user limit. */
-  maxUserConnections: number
-  userConnections: number
-  utilization: number
-  sampledAt: number
-}
 
 /**
  * One query that reads the server's limits and how many connections are in use. It reads status
@@ -54,18 +44,6 @@ export const sampleCapacity = async (
     utilization,
     sampledAt: Date.now(),
   }
-}
-
-export interface ReapOptions {
-  user: string
-  database: string | undefined
-  fleet: string
-  minIdleSeconds: number
-  max: number
-  deadline: Deadline
-  events: EventSink
-  /** Cached per environment: whether the server shows connection attributes (performance_schema). */
-  markerVisible?: boolean
 }
 
 /** Whether this server shows our fleet marker for our own connection (performance_schema on). */
