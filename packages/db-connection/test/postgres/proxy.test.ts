@@ -57,7 +57,8 @@ test('behind pgbouncer in transaction pooling: statements and transactions work,
         return (await ctx.db.query<{ item: string }>('SELECT item FROM orders WHERE id = $1', [row!.id]))[0]!
           .item
       })
-    for (let i = 0; i < 3; i++) expect(await handler({ item: `i${i}` }, fakeContext())).toBe(`i${i}!`)
+    for (let i = 0; i < 3; i++)
+      expect(await handler({ item: `i${i}` }, fakeContext() as PgConnectionContext)).toBe(`i${i}!`)
     const releases = events.filter((e) => e.type === 'release')
     expect(releases.map((e) => e.reason)).toEqual(['proxy', 'proxy', 'proxy'])
     expect(events.filter((e) => e.type === 'reap')).toEqual([])
