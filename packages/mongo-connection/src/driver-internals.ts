@@ -1,0 +1,73 @@
+import type { MongoClient } from 'mongodb'
+
+// The driver's internals this package reaches, each by feature detection (checked in driver 6.22
+// and 7.9): a missing piece makes the feature a no-op, never an error.
+
+interface InternalConnection {
+  socket?: { ref?: () => void; unref?: () => void }
+}
+
+interface InternalServer {
+  pool?: { connections?: Iterable<InternalConnection>; checkedOut?: Iterable<InternalConnection> }
+  monitor?: { connection?: InternalConnection | null }
+}
+
+export interface InternalTopology {
+  s?: { servers?: Map<string, InternalServer> }
+  closeCheckedOutConnections?: () => void
+  close?: () => void
+}
+
+interface InternalClientState {
+  /** Cursors with a server-side cursor still open (driver 6.10+). */
+  activeCursors?: Set<{ close(): Promise<void> }>
+  /** Explicit and implicit sessions not yet ended. */
+  activeSessions?: Set<{ endSession(): Promise<void> }>
+}
+
+export const topologyOf = (client: MongoClient): InternalTopology | undefined =>
+  (client as unknown as { topology?: InternalTopology }).topology
+
+const clientState = (client: MongoClient): InternalClientState | undefined =>
+  (client as unknown as { s?: InternalClientState }).s
+
+/** Every TCP socket of a client: its pool connections (idle and checked out) and its monitors'. */
+const socketsOf = function* (client: MongoClient) {
+  const servers = topologyOf(client)?.s?.servers
+  if (!servers) return
+  for (const server of servers.values()) {
+    for (const connection of server.pool?.connections ?? []) if (connection.socket) yield connection.socket
+    for (const connection of server.pool?.checkedOut ?? []) if (connection.socket) yield connection.socket
+    const monitored = server.monitor?.connection?.socket
+    if (monitored) yield monitored
+  }
+}
+
+/**
+ * References (in use) or unreferences (idle) a client's sockets, so an idle kept client does not
+ * hold a script's process open through them. The driver's heartbeat timer stays referenced: the
+ * driver re-arms it on every heartbeat.
+ */
+export const setSocketsRef = (client: MongoClient, ref: boolean): void => {
+  for (const socket of socketsOf(client)) {
+    if (ref) socket.ref?.()
+    else socket.unref?.()
+  }
+}
+
+/** Whether the client has server-side state a handler left behind: an open cursor or a session. */
+export const hasLeftovers = (client: MongoClient): boolean => {
+  const state = clientState(client)
+  return (state?.activeCursors?.size ?? 0) > 0 || (state?.activeSessions?.size ?? 0) > 0
+}
+
+/**
+ * Closes the cursors (killCursors) and ends the sessions (aborting an open transaction) a handler
+ * left open, as `client.close()` would, but keeps the client.
+ */
+export const closeLeftovers = async (client: MongoClient): Promise<void> => {
+  const state = clientState(client)
+  // Cursors first: a cursor's own (implicit) session must still be open to send killCursors.
+  await Promise.all([...(state?.activeCursors ?? [])].map((cursor) => cursor.close()))
+  await Promise.all([...(state?.activeSessions ?? [])].map((session) => session.endSession()))
+}
