@@ -31,29 +31,34 @@ export const topologyOf = (client: MongoClient): InternalTopology | undefined =>
 const clientState = (client: MongoClient): InternalClientState | undefined =>
   (client as unknown as { s?: InternalClientState }).s
 
-/** Every TCP socket of a client: its pool connections (idle and checked out) and its monitors'. */
-const socketsOf = function* (client: MongoClient) {
+type InternalSocket = NonNullable<InternalConnection['socket']>
+
+/**
+ * Calls `each` with every TCP socket of a client: its pool connections (idle and checked out)
+ * and its monitors'. A plain loop, no generator: this runs twice per invocation.
+ */
+const forEachSocket = (client: MongoClient, each: (socket: InternalSocket) => void): void => {
   const servers = topologyOf(client)?.s?.servers
   if (!servers) return
   for (const server of servers.values()) {
-    for (const connection of server.pool?.connections ?? []) if (connection.socket) yield connection.socket
-    for (const connection of server.pool?.checkedOut ?? []) if (connection.socket) yield connection.socket
+    const pool = server.pool
+    for (const connection of pool?.connections ?? []) if (connection.socket) each(connection.socket)
+    for (const connection of pool?.checkedOut ?? []) if (connection.socket) each(connection.socket)
     const monitored = server.monitor?.connection?.socket
-    if (monitored) yield monitored
+    if (monitored) each(monitored)
   }
 }
+
+const ref = (socket: InternalSocket) => socket.ref?.()
+const unref = (socket: InternalSocket) => socket.unref?.()
 
 /**
  * References (in use) or unreferences (idle) a client's sockets, so an idle kept client does not
  * hold a script's process open through them. The driver's heartbeat timer stays referenced: the
  * driver re-arms it on every heartbeat.
  */
-export const setSocketsRef = (client: MongoClient, ref: boolean): void => {
-  for (const socket of socketsOf(client)) {
-    if (ref) socket.ref?.()
-    else socket.unref?.()
-  }
-}
+export const setSocketsRef = (client: MongoClient, referenced: boolean): void =>
+  forEachSocket(client, referenced ? ref : unref)
 
 /** Whether the client has server-side state a handler left behind: an open cursor or a session. */
 export const hasLeftovers = (client: MongoClient): boolean => {
