@@ -124,9 +124,9 @@ describe.each(drivers)('%s', (_name, MongoClient: MongoClientConstructor) => {
 
   test("one invocation's deadline never closes the client under another invocation's work (Managed Instances)", async () => {
     const current = options()
-    const handler = middy()
+    const handler = middy<{ ms: number }>()
       .use(mongoConnection(current))
-      .handler(async (event: { ms: number }, context: MongoContext) => {
+      .handler(async (event, context) => {
         const { db, signal } = context.mongo
         return db.command({ sleep: 1, millis: event.ms }, { signal })
       })
