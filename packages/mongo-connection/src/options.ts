@@ -177,7 +177,7 @@ const clientOptionFields: OptionsSchema = {
     check: (value) => isCredentials(value) && typeof value === 'object',
   },
   appName: { type: 'string' },
-  maxPoolSize: { ...count, fix: '0 means no limit' },
+  maxPoolSize: { ...count, fix: 'give a whole number of connections (0: no limit)' },
   minPoolSize: count,
   maxConnecting: { type: 'number', integer: true, min: 1 },
   connectTimeoutMS: count,
