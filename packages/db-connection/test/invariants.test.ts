@@ -1,4 +1,5 @@
-import { type InvariantFixture, MariaDbServer, runInvariantSuite } from '@middy-downstream/testing'
+import { MariaDbServer } from '@middy-downstream/testing'
+import { type InvariantFixture, runInvariantSuite } from '@middy-downstream/testing/invariants'
 import dbConnection, {
   createDbConnection,
   type DbConnectionOptions,

@@ -1,5 +1,6 @@
 // The suite's invariants, through the MongoDB stand-in with SCRAM authentication, for each driver.
-import { type InvariantFixture, MongoStandIn, runInvariantSuite } from '@middy-downstream/testing'
+import { MongoStandIn } from '@middy-downstream/testing'
+import { type InvariantFixture, runInvariantSuite } from '@middy-downstream/testing/invariants'
 import mongoConnection, {
   createMongoConnection,
   type MongoClientConstructor,

@@ -4,7 +4,8 @@ import dbConnection, {
   type PgConnectionOptions,
   type PgSession,
 } from '@middy-downstream/db-connection/postgres'
-import { type InvariantFixture, PostgresServer, runInvariantSuite } from '@middy-downstream/testing'
+import { PostgresServer } from '@middy-downstream/testing'
+import { type InvariantFixture, runInvariantSuite } from '@middy-downstream/testing/invariants'
 import { sqlUnitMoves } from '../sql-unit-moves.js'
 
 const secret = 'pg-Inv-Secret-77aa'
