@@ -8,14 +8,20 @@ import {
   Lease,
   registryDelete,
   registryGet,
-  remainingTimeMs,
   type SecretSource,
   validateOptions,
 } from '@middy-downstream/core'
 import type { Context } from 'aws-lambda'
 import mysql, { type Connection } from 'mysql2/promise'
 import { mysqlAdapter } from './mysql-adapter.js'
-import { type DbConnectionOptions, defaults, packageName, schema } from './options.js'
+import {
+  type DbConnectionOptions,
+  defaults,
+  effectiveValidateAfterIdleMs,
+  ownerTimeoutSeconds,
+  packageName,
+  schema,
+} from './options.js'
 import { ReleaseDecider } from './release-policy.js'
 import { type DbSession, ReleasableDbSession, type SessionState } from './session.js'
 import { runStatement } from './statement.js'
@@ -87,6 +93,7 @@ export class ManagedDbConnection {
       adapter: mysqlAdapter({
         config: { ...config, password: undefined },
         fleet,
+        functionTimeoutSeconds: ownerTimeoutSeconds(settings),
         createConnection: settings.createConnection ?? mysql.createConnection,
       }),
       events: this.events,
@@ -96,7 +103,7 @@ export class ManagedDbConnection {
       },
       sharing: 'exclusive',
       maxClients: settings.maxConnectionsPerEnvironment,
-      validateAfterIdleMs: settings.validateAfterIdleMs,
+      validateAfterIdleMs: effectiveValidateAfterIdleMs(settings),
       validateTimeoutMs: settings.validateTimeoutMs,
       connectTimeoutMs: settings.connectTimeoutMs,
       closeTimeoutMs: settings.closeTimeoutMs,
@@ -139,8 +146,6 @@ export class ManagedDbConnection {
   /** @internal Used by the middleware. */
   begin(context: unknown, internalSecret?: SecretSource) {
     if (internalSecret !== undefined) this.internalSecret = internalSecret
-    const remaining = remainingTimeMs(context)
-    this.decider.observeInvocation(remaining)
     const lease = new Lease(this.pool, Deadline.fromContext(context, this.settings.marginMs))
     const state: SessionState = { inTransaction: false, rawTaken: false }
     const release = (outcome: 'success' | 'error') =>

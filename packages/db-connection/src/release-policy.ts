@@ -1,8 +1,9 @@
 import type { Deadline, EventSink, ReleaseDisposition } from '@middy-downstream/core'
-import { describeError } from '@middy-downstream/core'
+import { describeError, warnOnce } from '@middy-downstream/core'
 import type { Connection } from 'mysql2/promise'
-import { type CapacitySample, detectMarker, reapZombies, sampleCapacity } from './capacity.js'
-import type { ReleasePolicy } from './options.js'
+import { type CapacitySample, sampleCapacity, utilizationOf } from './capacity.js'
+import { packageName, type ReleasePolicy } from './options.js'
+import { type Attribution, probeAttribution, reapZombies } from './reaping.js'
 
 export interface AutoReleaseSettings {
   policy: ReleasePolicy
@@ -21,18 +22,14 @@ export interface AutoReleaseSettings {
 const nearFullFraction = 0.75
 const nearFullRecheckMs = 1_000
 
-/** Lambda's longest function timeout: the reaping floor when no invocation clock was seen. */
-const maxFunctionTimeoutSeconds = 900
-
 /**
  * The environment-level state of the `auto` release policy: the last capacity sample (read at an
- * interval, not every invocation), the function timeout seen so far, and whether the server shows
- * the fleet marker.
+ * interval, not every invocation), and whether the server attributes connections to their owners.
  */
 export class ReleaseDecider {
   private lastSample?: CapacitySample
-  private markerVisible?: boolean
-  private longestInvocationMs = 0
+  /** Settled once the server answered; `unknown` is never kept, so the probe is asked again. */
+  private attribution?: Exclude<Attribution, 'unknown'>
 
   constructor(
     private readonly settings: AutoReleaseSettings,
@@ -41,23 +38,6 @@ export class ReleaseDecider {
 
   get sample(): CapacitySample | undefined {
     return this.lastSample
-  }
-
-  /** Records an invocation's remaining time at its start: the function timeout, near enough. */
-  observeInvocation(remainingMs: number | undefined): void {
-    if (remainingMs !== undefined && remainingMs > this.longestInvocationMs)
-      this.longestInvocationMs = remainingMs
-  }
-
-  /**
-   * Connections asleep at least this long cannot belong to a live invocation: no invocation lasts
-   * longer than the function timeout. Two seconds on top absorb the process list's whole-second
-   * rounding.
-   */
-  get reapFloorSeconds(): number {
-    const timeoutSeconds =
-      this.longestInvocationMs > 0 ? Math.ceil(this.longestInvocationMs / 1000) : maxFunctionTimeoutSeconds
-    return Math.max(this.settings.reapMinIdleSeconds, timeoutSeconds + 2)
   }
 
   /**
@@ -106,27 +86,45 @@ export class ReleaseDecider {
       : { disposition: 'keep', reason: 'reaped-below-threshold' }
   }
 
+  /**
+   * Kills zombies only where the server attributes connections to their owners. Where it cannot
+   * (no readable performance_schema), a connection of another application or of another
+   * function's live invocation cannot be told from a zombie, so nothing is killed; while the
+   * answer is unknown (the probe failed), nothing is killed either.
+   */
   private async reap(connection: Connection, deadline: Deadline, sample: CapacitySample): Promise<void> {
     try {
-      this.markerVisible ??= await detectMarker(connection, deadline.bound(1_000))
+      const attribution = this.attribution ?? (await probeAttribution(connection, deadline.bound(1_000)))
+      if (attribution === 'unknown') {
+        this.events.emit({ type: 'reap', count: 0, reason: 'attribution-unknown' })
+        return
+      }
+      if (this.attribution === undefined && attribution === 'unattributed') warnUnattributed()
+      this.attribution = attribution
+      if (attribution === 'unattributed') {
+        this.events.emit({ type: 'reap', count: 0, reason: 'unattributed' })
+        return
+      }
       const killed = await reapZombies(connection, {
         user: this.settings.user,
         database: this.settings.database,
         fleet: this.settings.fleet,
-        minIdleSeconds: this.reapFloorSeconds,
+        minIdleSeconds: this.settings.reapMinIdleSeconds,
         max: this.settings.reapMaxPerInvocation,
         deadline,
         events: this.events,
-        markerVisible: this.markerVisible,
       })
       sample.usedConnections -= killed
       if (sample.maxUserConnections > 0) sample.userConnections -= killed
-      sample.utilization = Math.max(
-        sample.maxConnections > 0 ? sample.usedConnections / sample.maxConnections : 0,
-        sample.maxUserConnections > 0 ? sample.userConnections / sample.maxUserConnections : 0,
-      )
+      sample.utilization = utilizationOf(sample)
     } catch (error) {
       this.events.emit({ type: 'error', reason: 'reap', error: describeError(error) })
     }
   }
 }
+
+const warnUnattributed = () =>
+  warnOnce(
+    'MDD_REAP_UNATTRIBUTED',
+    `${packageName}: zombie reaping is off: this server does not show connection attributes, so a zombie cannot be told from another application's connection. Turn on performance_schema and GRANT SELECT ON performance_schema.session_connect_attrs to the user (see the README, "Reaping").`,
+  )
