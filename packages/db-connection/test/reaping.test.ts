@@ -114,9 +114,9 @@ describe.each<AttributionMode>(['performance_schema on', 'performance_schema off
 
   test('an environment whose db-connection began late never kills a live transaction of its own fleet', async () => {
     const server = await start(mode)
-    // A live invocation of `orders` (timeout 8 s) holds a transaction across a 5.5 s pause.
-    const live = await envs.start(server, {}, { ...app, timeoutMs: 8000 })
-    const pending = live.invoke({ transaction: 'live', pauseMs: 5500 })
+    // A live invocation of `orders` (timeout 10 s) holds a transaction across a 7 s pause.
+    const live = await envs.start(server, {}, { ...app, timeoutMs: 10_000 })
+    const pending = live.invoke({ transaction: 'live', pauseMs: 7000 })
     const transactionId = await connectionOfTransaction(server, 'live', pending)
     await idleAtLeast(server, [transactionId], 1)
     // Another environment of `orders`: a slow middleware ran 3 s of its 4 s first, so db-connection
