@@ -194,4 +194,15 @@ describe('performance_schema on', () => {
     expect(remaining).not.toContain(short)
     expect(remaining).toContain(long)
   })
+
+  test('a connection idle longer than its declared timeout (when another environment may have reaped it) is validated before reuse', async () => {
+    const server = await start('performance_schema on')
+    // validateAfterIdleMs stays at its default, 10 s: the declared 1 s lowers it.
+    const environment = await envs.start(server, { release: 'keep', functionTimeout: 1 }, app)
+    const { value } = await environment.invoke({})
+    const id = (value as { connectionId: number }).connectionId
+    await idleAtLeast(server, [id], 2)
+    expect(await environment.invoke({})).toMatchObject({ ok: true })
+    expect((await environment.call<Stats>('stats')).counters.validations).toBe(1)
+  })
 })
