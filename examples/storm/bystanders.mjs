@@ -8,6 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LambdaEnvironment } from '@middy-downstream/lambda-sim'
 import mysql from 'mysql2/promise'
+import { dbConfigFrom } from './db-config.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -98,13 +99,7 @@ export const startBystanders = async ({ server, env, application = 3, functions 
   await server.sql(
     'CREATE TABLE IF NOT EXISTS test.ledger (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40))',
   )
-  const config = {
-    host: env.DB_HOST,
-    port: Number(env.DB_PORT),
-    user: env.DB_USER,
-    password: env.DB_PASSWORD,
-    database: env.DB_NAME,
-  }
+  const config = dbConfigFrom(env)
   const app = otherApplication({ config, size: application, everyMs: pauseMs })
   const fn = await otherFunction({ env, concurrency: functions, pauseMs })
   return {

@@ -3,14 +3,9 @@
 // service). Plain mysql2, a connection per invocation, so it is the same bystander whichever
 // handler the storm runs. A transaction that began and did not commit is a broken one.
 import mysql from 'mysql2/promise'
+import { dbConfigFrom } from './db-config.mjs'
 
-const config = {
-  host: process.env.DB_HOST ?? '127.0.0.1',
-  port: Number(process.env.DB_PORT ?? 3306),
-  user: process.env.DB_USER ?? 'root',
-  password: process.env.DB_PASSWORD ?? '',
-  database: process.env.DB_NAME ?? 'test',
-}
+const config = dbConfigFrom(process.env)
 
 const totals = { committed: 0, broken: 0, statements: 0 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -85,18 +85,23 @@ const connectionOfTransaction = async (server: MariaDbServer, note: string, pend
   return id
 }
 
+/** Another function (`reports`, timeout 60 s) in a live transaction across a pause of `pauseMs`. */
+const reportsTransaction = async (server: MariaDbServer, pauseMs: number) => {
+  const reports = await envs.start(
+    server,
+    { functionTimeout: 60 },
+    { ...app, timeoutMs: 60_000, functionName: 'reports' },
+  )
+  const pending = reports.invoke({ transaction: 'reports', pauseMs })
+  return { pending, transactionId: await connectionOfTransaction(server, 'reports', pending) }
+}
+
 describe.each<AttributionMode>(['performance_schema on', 'performance_schema off'])('%s', (mode) => {
   test("a reaping release never kills another application's idle connections nor another function's live transaction", async () => {
     const server = await start(mode)
     const other = await otherApplication(server, 2)
     // Another function with a 60 s timeout, in a transaction across a 6 s pause.
-    const reports = await envs.start(
-      server,
-      { functionTimeout: 60 },
-      { ...app, timeoutMs: 60_000, functionName: 'reports' },
-    )
-    const pending = reports.invoke({ transaction: 'reports', pauseMs: 6000 })
-    const transactionId = await connectionOfTransaction(server, 'reports', pending)
+    const { pending, transactionId } = await reportsTransaction(server, 6000)
     // This function's timeout is 1 s: before the fix, its floor for every candidate was 1 + 2 s.
     const reaper = await envs.start(server, reaperOptions, { ...app, timeoutMs: 1000 })
     await idleAtLeast(server, [...other.ids, transactionId], 3)
@@ -136,13 +141,7 @@ describe('performance_schema on', () => {
     const proxy = await FaultProxy.start({ port: server.port })
     cleanups.push(() => proxy.close())
     // Another fleet's live transaction, idle for long.
-    const reports = await envs.start(
-      server,
-      { functionTimeout: 60 },
-      { ...app, timeoutMs: 60_000, functionName: 'reports' },
-    )
-    const pending = reports.invoke({ transaction: 'reports', pauseMs: 10_000 })
-    const transactionId = await connectionOfTransaction(server, 'reports', pending)
+    const { pending, transactionId } = await reportsTransaction(server, 10_000)
     // A zombie of this fleet, which declares a 1 s timeout.
     const zombie = await envs.start(server, { release: 'keep', functionTimeout: 1 }, app)
     const { value } = await zombie.invoke({})
