@@ -36,4 +36,4 @@ test('in a small storm the unmanaged handler runs out of connections; db-connect
   expect(managed.failures).toBe(0)
   expect(managed.bystanders).toMatchObject({ connectionsKilled: 0, transactionsBroken: 0 })
   expect(managed.bystanders?.transactionsCommitted).toBeGreaterThan(0)
-})
+}, 180_000)

@@ -56,11 +56,11 @@ describe('a full server', () => {
     // Reaping needs the server to attribute connections to their owners (performance_schema).
     const server = await startServer(['--performance-schema=ON'])
     await server.sql("GRANT SELECT ON performance_schema.* TO 'app'@'%'")
-    // A warm environment of the function (timeout 1 s), kept while the server was nearly empty.
+    // A warm environment of the function, kept while the server was nearly empty.
     const warm = await envs.start(
       server,
-      { capacityCheckIntervalMs: 0, functionTimeout: 1 },
-      { ...app, timeoutMs: 1000 },
+      { capacityCheckIntervalMs: 0, functionTimeout: 3 },
+      { ...app, timeoutMs: 3000 },
     )
     expect(await warm.invoke({})).toMatchObject({ ok: true })
     // Eight reclaimed environments left their connections behind, frozen forever: with the test's
@@ -132,7 +132,7 @@ describe('a full server', () => {
     const reaper = await envs.start(
       server,
       { utilizationThreshold: 0, capacityCheckIntervalMs: 0 },
-      { ...app, timeoutMs: 1000, functionName: 'orders' },
+      { ...app, timeoutMs: 5000, functionName: 'orders' },
     )
     expect(await reaper.invoke({})).toMatchObject({ ok: true })
     await eventually(
