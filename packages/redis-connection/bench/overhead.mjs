@@ -5,10 +5,12 @@
 //   pnpm build && node packages/redis-connection/bench/overhead.mjs
 import middy from '@middy/core'
 import redisConnection, { createRedisClient } from '@middy-downstream/redis-connection'
-import { fakeContext, RedisServer } from '@middy-downstream/testing'
 import { Redis as Redis5 } from 'ioredis'
 import { Redis as Redis6 } from 'ioredis6'
 import { Bench } from 'tinybench'
+// The servers by path: the testing package's index also loads its Jest invariant suite.
+import { fakeContext } from '../../lambda-sim/dist/index.js'
+import { RedisServer } from '../../testing/dist/servers/redis.js'
 
 const invocations = 1000
 const server = await RedisServer.start()

@@ -19,8 +19,8 @@ describe('options', () => {
     ],
     [
       'an unknown release',
-      { release: 'close' },
-      'option "release" must be one of "keep", "quit", "disconnect"',
+      { release: 'drop' },
+      'option "release" must be one of "keep", "close", "quit", "disconnect"',
     ],
     ['a negative margin', { marginMs: -1 }, 'option "marginMs" must be an integer >= 0'],
     [
@@ -121,6 +121,21 @@ describe('registry key', () => {
     )
     expect(key({ url: 'redis://cache', password: providerA })).not.toBe(
       key({ url: 'redis://cache', password: providerB }),
+    )
+  })
+
+  test('functions inside the ioredis config count by identity, not by name and length', () => {
+    // Two same-length wrappers (a tracing connector, a certificate check) are two configs.
+    const checkA = () => undefined
+    const checkB = () => undefined
+    const tlsKey = (check: () => undefined) =>
+      key({ url: 'rediss://cache:6379', config: { tls: { checkServerIdentity: check } } })
+    expect(tlsKey(checkA)).toBe(tlsKey(checkA))
+    expect(tlsKey(checkA)).not.toBe(tlsKey(checkB))
+    class TracingA extends Redis {}
+    class TracingB extends Redis {}
+    expect(key({ url: 'redis://cache', Redis: TracingA })).not.toBe(
+      key({ url: 'redis://cache', Redis: TracingB }),
     )
   })
 })
