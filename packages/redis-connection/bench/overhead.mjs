@@ -50,6 +50,20 @@ try {
     }
     const roundTrips = { bare: await extraRoundTrips(bare), managed: await extraRoundTrips(managed) }
 
+    // CPU time per invocation (this process, user + system): steadier than wall time on a busy
+    // shared machine, since time spent waiting for a core is not counted. Best of 3 alternating runs.
+    const cpuPerInvocation = async (handler) => {
+      const start = process.cpuUsage()
+      for (let i = 0; i < invocations; i++) await handler({}, fakeContext())
+      const used = process.cpuUsage(start)
+      return (used.user + used.system) / invocations
+    }
+    const cpu = { bare: Infinity, managed: Infinity }
+    for (let run = 0; run < 3; run++) {
+      cpu.bare = Math.min(cpu.bare, await cpuPerInvocation(bare))
+      cpu.managed = Math.min(cpu.managed, await cpuPerInvocation(managed))
+    }
+
     // Alternating rounds, so both sides see the same machine noise.
     const totals = { bare: [], managed: [], bareEmpty: [], managedEmpty: [] }
     for (let round = 0; round < 3; round++) {
@@ -74,6 +88,8 @@ try {
       'p50 bare/managed µs': `${(base.p50 * 1000).toFixed(1)}/${(ours.p50 * 1000).toFixed(1)}`,
       'ratio (p50)': +(ours.p50 / base.p50).toFixed(3),
       'middleware alone, p50 bare/managed µs': `${(mean(totals.bareEmpty, 'p50') * 1000).toFixed(1)}/${(mean(totals.managedEmpty, 'p50') * 1000).toFixed(1)}`,
+      'CPU µs per invocation bare/managed': `${cpu.bare.toFixed(1)}/${cpu.managed.toFixed(1)}`,
+      'CPU overhead µs': +(cpu.managed - cpu.bare).toFixed(1),
       'extra round trips per warm invocation (bare/managed)': `${roundTrips.bare}/${roundTrips.managed}`,
     })
     raw.disconnect()
