@@ -7,6 +7,7 @@ import {
   createBackoff,
   type Deadline,
   DeadlineError,
+  DeadlineSet,
   DownstreamError,
   describeError,
   type EventSink,
@@ -14,7 +15,6 @@ import {
   withTimeout,
 } from '@middy-downstream/core'
 import type { ClusterOptions, RedisOptions } from 'ioredis'
-import { DeadlineSet } from './deadlines.js'
 import {
   isAuthError,
   isCommandTimeout,
