@@ -46,7 +46,12 @@ const fixtureFor = (version: IoredisVersion): InvariantFixture<Redis> => {
     dispose: async () => {
       await managed?.dispose()
     },
-    use: (redis) => redis.ping(),
+    // A PING answered QUEUED (a MULTI left open on the connection) is a failure, not a truthy reply.
+    use: async (redis) => {
+      const reply = await redis.ping()
+      if (reply !== 'PONG') throw new Error(`PING answered ${reply}`)
+      return reply
+    },
     ports: () => [server.port],
     serverConnections: async () =>
       (await server.cli('CLIENT', 'LIST')).split('\n').filter((line) => line.includes(` name=${name} `))
