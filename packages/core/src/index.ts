@@ -3,6 +3,7 @@ export { type BackoffOptions, type BackoffStrategy, createBackoff } from './back
 export { invocationIdsOf, lambdaContextOf, remainingTimeMs, reservedContextKeys, trySet } from './context.js'
 export { resolveSecret, type SecretSource } from './credentials.js'
 export { Deadline } from './deadline.js'
+export { DeadlineSet } from './deadline-set.js'
 export {
   AuthenticationError,
   CapacityError,
