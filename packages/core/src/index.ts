@@ -26,11 +26,25 @@ export {
   type LifecycleEventType,
 } from './events.js'
 export { Lease, type ReleaseDisposition } from './lease.js'
+export {
+  announceBudget,
+  type ConnectionBudget,
+  connectionBudget,
+  type ManagedInstances,
+  managedInstances,
+} from './managed-instances.js'
 export { createManagedMiddleware, type InvocationScope, type ManagedMiddlewareSpec } from './middleware.js'
 export { isNetworkErrorCode } from './network-errors.js'
 export { type OptionRule, type OptionsSchema, validateOptions } from './options.js'
 export { ClientPool, type PoolOptions, Slot } from './pool.js'
 export { fingerprint, registryDelete, registryGet } from './registry.js'
+export {
+  createLookup,
+  forgetResolvedHost,
+  maxCacheMs,
+  type ResolvedAddress,
+  resolveHost,
+} from './resolve-host.js'
 export { type RetryContext, RetryGaveUp, type RetryOptions, retryWithin } from './retry.js'
 export { redact, redactError, rememberSecret } from './secrets.js'
 export { sleep, withTimeout, yieldToEventLoop } from './sleep.js'

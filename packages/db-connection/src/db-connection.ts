@@ -15,7 +15,7 @@ import {
 import type { Context } from 'aws-lambda'
 import mysql, { type Connection } from 'mysql2/promise'
 import { mysqlAdapter } from './mysql-adapter.js'
-import { type DbConnectionOptions, defaults, packageName, schema } from './options.js'
+import { connectionsPerWorker, type DbConnectionOptions, defaults, packageName, schema } from './options.js'
 import { ReleaseDecider } from './release-policy.js'
 import { type DbSession, ReleasableDbSession, type SessionState } from './session.js'
 import { runStatement } from './statement.js'
@@ -95,7 +95,7 @@ export class ManagedDbConnection {
         return typeof source === 'function' ? source() : (source ?? '')
       },
       sharing: 'exclusive',
-      maxClients: settings.maxConnectionsPerEnvironment,
+      maxClients: connectionsPerWorker(settings.maxConnectionsPerEnvironment),
       validateAfterIdleMs: settings.validateAfterIdleMs,
       validateTimeoutMs: settings.validateTimeoutMs,
       connectTimeoutMs: settings.connectTimeoutMs,

@@ -1,6 +1,7 @@
 import type { ConnectionAdapter } from '@middy-downstream/core'
 import type { Connection, ConnectionOptions } from 'mysql2/promise'
 import { classifyConnectError } from './classify.js'
+import { forgetAddressAfter, resolvedConnectOptions } from './resolved-host.js'
 import { runStatement } from './statement.js'
 
 /** The attribute that marks this fleet's connections, visible in performance_schema. */
@@ -36,9 +37,13 @@ export const mysqlAdapter = ({
   connect: async ({ secret, timeoutMs }) => {
     const connection = await createConnection({
       ...config,
+      ...(await resolvedConnectOptions(config, timeoutMs)),
       ...(secret === undefined ? {} : { password: secret }),
       connectTimeout: timeoutMs,
       connectAttributes: { ...config.connectAttributes, [fleetAttribute]: fleet },
+    }).catch((error: unknown) => {
+      forgetAddressAfter(config, error)
+      throw error
     })
     // An idle connection that the server drops emits 'error'; unhandled, it would crash the process.
     connection.on('error', () => {})

@@ -1,4 +1,11 @@
-import type { BackoffStrategy, LifecycleEvent, OptionsSchema, SecretSource } from '@middy-downstream/core'
+import {
+  announceBudget,
+  type BackoffStrategy,
+  connectionBudget,
+  type LifecycleEvent,
+  type OptionsSchema,
+  type SecretSource,
+} from '@middy-downstream/core'
 import type { Connection, ConnectionOptions } from 'mysql2/promise'
 
 export const packageName = '@middy-downstream/db-connection'
@@ -44,7 +51,12 @@ export interface DbConnectionOptions<TKey extends string = 'db'> {
   fleet?: string
   /** Behind RDS Proxy: no capacity reads, no reaping; the proxy multiplexes. */
   proxy?: boolean
-  /** Connections one environment may hold at once (Lambda Managed Instances run invocations concurrently). */
+  /**
+   * Connections one execution environment may hold at once, all its runtime workers together
+   * (Lambda Managed Instances run invocations concurrently, on several workers): split across the
+   * workers. Default 4 in a classic environment (which uses one); under Managed Instances
+   * `min(AWS_LAMBDA_MAX_CONCURRENCY, max(4, workers))`.
+   */
   maxConnectionsPerEnvironment?: number
   /** Called for open, reuse, validate, retry, release, close, reap and error events. */
   onEvent?: (event: LifecycleEvent) => void
@@ -69,7 +81,6 @@ export const defaults = {
   reapMaxPerInvocation: 3,
   reapMinIdleSeconds: 0,
   proxy: false,
-  maxConnectionsPerEnvironment: 4,
 }
 
 const ms = { type: 'number', min: 0 } as const
@@ -120,4 +131,14 @@ export const schema: OptionsSchema = {
   maxConnectionsPerEnvironment: { type: 'number', min: 1, integer: true },
   onEvent: { type: 'function' },
   createConnection: { type: 'function' },
+}
+
+/**
+ * This module instance's pool size: the per-environment budget split across the runtime's
+ * workers (Lambda Managed Instances load one copy of the handler per worker), announced once.
+ */
+export const connectionsPerWorker = (maxConnectionsPerEnvironment: number | undefined): number => {
+  const budget = connectionBudget(maxConnectionsPerEnvironment, 4)
+  announceBudget(packageName, 'maxConnectionsPerEnvironment', budget)
+  return budget.perWorker
 }
