@@ -59,6 +59,7 @@ export class Lease<TClient> {
 
   /** Runs one operation on the client, counting it in flight and restarting the idle clock after. */
   async use<T>(operation: (client: TClient) => Promise<T>): Promise<T> {
+    this.deadline.assertTimeLeft(this.pool.options.packageName, 'the operation')
     const client = await this.client()
     this.inFlight += 1
     try {
@@ -99,6 +100,7 @@ export class Lease<TClient> {
   }
 
   private async acquire(): Promise<TClient> {
+    this.deadline.assertTimeLeft(this.pool.options.packageName, 'a connection')
     const slot = this.slot ?? (await this.pool.take(this.deadline))
     this.slot = slot
     try {

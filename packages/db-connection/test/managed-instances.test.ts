@@ -1,7 +1,8 @@
 // Lambda Managed Instances as the Node.js runtime runs them: worker threads, each with its own
 // copy of the handler module (and of the module-scope pool), and libuv's 4 threadpool threads.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
-import { MariaDbServer } from '@middy-downstream/testing'
+import { fakeContext, MariaDbServer } from '@middy-downstream/testing'
+import { createDbConnection, DeadlineError } from '../src/index.js'
 import { createAppUser, environments, threadsOf } from './support.js'
 
 const envs = environments()
@@ -66,5 +67,40 @@ describe('Managed Instances: name resolution without the threadpool', () => {
     )
     const results = await Promise.all(Array.from({ length: 8 }, () => environment.invoke({})))
     expect(results.filter((r) => !r.ok).map((r) => r.error)).toEqual([])
+  })
+})
+
+describe('Managed Instances: our own deadline, since the platform enforces none', () => {
+  let server: MariaDbServer
+  beforeAll(async () => {
+    server = await MariaDbServer.start()
+  })
+  afterAll(() => server.dispose())
+
+  test('a statement still ends by the remaining time', async () => {
+    const environment = await envs.start(
+      server,
+      {},
+      { timeoutMs: 1500, managedInstances: { maxConcurrency: 2, workers: 1 } },
+    )
+    const result = await environment.invoke({ sleepSeconds: 4 })
+    expect(result).toMatchObject({ ok: false, error: { name: 'DeadlineError' } })
+  })
+
+  test('no time left at the start: fails at once with DeadlineError and opens nothing', async () => {
+    const managed = createDbConnection({ config: server.config, fleet: 'no-time-left' })
+    try {
+      const before = await server.status('Connections')
+      // Managed Instances: the remaining time keeps counting below zero.
+      const context = { ...fakeContext(), getRemainingTimeInMillis: () => -20 }
+      const session = managed.session(context)
+      await expect(session.query('SELECT 1')).rejects.toThrow(DeadlineError)
+      await expect(session.query('SELECT 1')).rejects.toThrow('no time left')
+      await session.release()
+      expect(managed.counters.opens).toBe(0)
+      expect(await server.status('Connections')).toBe(before)
+    } finally {
+      await managed.dispose()
+    }
   })
 })
