@@ -35,6 +35,7 @@ export {
 } from './managed-instances.js'
 export { createManagedMiddleware, type InvocationScope, type ManagedMiddlewareSpec } from './middleware.js'
 export { isNetworkErrorCode } from './network-errors.js'
+export { firstInEnvironment } from './once-per-environment.js'
 export { type OptionRule, type OptionsSchema, validateOptions } from './options.js'
 export { ClientPool, type PoolOptions, Slot } from './pool.js'
 export { fingerprint, registryDelete, registryGet } from './registry.js'
