@@ -90,3 +90,17 @@ test('a classic environment ends on an unhandled rejection too (--unhandled-reje
   expect(['EnvironmentExited', 'Rejected']).toContain(failed.error?.name)
   expect(environment.alive).toBe(false)
 })
+
+test('a fleet with workersPerEnvironment runs its environments on worker threads', async () => {
+  const { Fleet } = await import('../src/index.js')
+  const fleet = new Fleet({
+    module,
+    output: 'ignore',
+    perEnvironmentConcurrency: 4,
+    workersPerEnvironment: 2,
+    maxEnvironments: 1,
+    event: { sleepMs: 20 },
+  })
+  const results = await fleet.run([{ concurrency: 4, invocations: 8 }])
+  expect(results).toMatchObject({ successes: 8, environmentsStarted: 1 })
+})
