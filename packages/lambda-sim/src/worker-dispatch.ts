@@ -72,6 +72,10 @@ export const startWorkers = async (options: WorkerPoolOptions) => {
   const queue: InvokeMessage[] = []
   let deadWorker: string | undefined
 
+  const abortRuntime = () => {
+    console.error(`lambda-sim: ${deadWorker}; an event reached it and the runtime aborts`)
+    killProcess()
+  }
   const onReply = (worker: RunningWorker, reply: ReplyMessage) => {
     if (worker.inFlight.delete(reply.id)) {
       invocations.get(reply.id)?.(reply)
@@ -102,6 +106,9 @@ export const startWorkers = async (options: WorkerPoolOptions) => {
       invocations.delete(id)
     }
     worker.inFlight.clear()
+    // The dead worker's read may still take an event's byte: an event waiting now may have
+    // reached it, and the runtime aborts.
+    if (queue.length > 0) abortRuntime()
   }
   for (const worker of workers) {
     worker.thread.on('message', (message: WorkerMessage) => {
@@ -118,10 +125,7 @@ export const startWorkers = async (options: WorkerPoolOptions) => {
 
   const invoke = (message: InvokeMessage) =>
     new Promise<ReplyMessage>((resolve) => {
-      if (deadWorker !== undefined) {
-        console.error(`lambda-sim: ${deadWorker}; the next event aborts the runtime`)
-        killProcess()
-      }
+      if (deadWorker !== undefined) abortRuntime()
       invocations.set(message.id, resolve)
       queue.push(message)
       writeSync(fd, Buffer.of(1))
