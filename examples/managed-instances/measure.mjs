@@ -11,8 +11,7 @@ const handler = path.join(path.dirname(fileURLToPath(import.meta.url)), 'handler
 // waits: the DNS stall), then two rounds at full concurrency.
 const roundsFor = (concurrency) => [8, concurrency, concurrency]
 
-const server = await MariaDbServer.start({ maxConnections: 200 })
-const connections = async () =>
+const connectionsOf = (server) => async () =>
   Number(
     (
       await server.sql(
@@ -21,7 +20,9 @@ const connections = async () =>
     )[0].n,
   )
 
-const measure = async (maxConcurrency, workers) => {
+/** Runs the handler in one Managed Instances environment; returns its failures and peak server connections. */
+export const measure = async (server, maxConcurrency, workers) => {
+  const connections = connectionsOf(server)
   const environment = await LambdaEnvironment.start({
     module: handler,
     timeoutMs: 3000,
@@ -62,18 +63,21 @@ const measure = async (maxConcurrency, workers) => {
   }
 }
 
-try {
-  const cases = process.argv[2]
-    ? [process.argv.slice(2).map(Number)]
-    : [
-        [8, 2],
-        [8, 8],
-        [64, 2],
-        [64, 8],
-      ]
-  for (const [concurrency, workers] of cases) {
-    console.log(JSON.stringify(await measure(concurrency, workers)))
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = await MariaDbServer.start({ maxConnections: 200 })
+  try {
+    const cases = process.argv[2]
+      ? [process.argv.slice(2).map(Number)]
+      : [
+          [8, 2],
+          [8, 8],
+          [64, 2],
+          [64, 8],
+        ]
+    for (const [concurrency, workers] of cases) {
+      console.log(JSON.stringify(await measure(server, concurrency, workers)))
+    }
+  } finally {
+    await server.dispose()
   }
-} finally {
-  await server.dispose()
 }
