@@ -12,6 +12,7 @@ import {
 } from '@middy-downstream/core'
 import type { SqlEngine } from './engine.js'
 import {
+  connectionsPerWorker,
   defaults,
   effectiveValidateAfterIdleMs,
   ownerTimeoutSeconds,
@@ -99,7 +100,7 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
         return typeof source === 'function' ? source() : (source ?? '')
       },
       sharing: engine.sharing,
-      maxClients: settings.maxConnectionsPerEnvironment,
+      maxClients: connectionsPerWorker(packageName, settings.maxConnectionsPerEnvironment),
       validateAfterIdleMs: effectiveValidateAfterIdleMs(settings),
       validateTimeoutMs: settings.validateTimeoutMs,
       connectTimeoutMs: settings.connectTimeoutMs,

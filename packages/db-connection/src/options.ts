@@ -1,5 +1,7 @@
 import {
+  announceBudget,
   type BackoffStrategy,
+  connectionBudget,
   contextKeyRule,
   type LifecycleEvent,
   type OptionsSchema,
@@ -65,7 +67,12 @@ export interface SqlConnectionOptions<TConfig, TCreate, TKey extends string = 'd
   fleet?: string
   /** Behind RDS Proxy: no capacity reads, no reaping; the proxy multiplexes. */
   proxy?: boolean
-  /** Connections one environment may hold at once (Lambda Managed Instances run invocations concurrently). */
+  /**
+   * Connections one execution environment may hold at once, all its runtime workers together
+   * (Lambda Managed Instances run invocations concurrently, on several workers): split across the
+   * workers. Default 4 in a classic environment (which uses one); under Managed Instances
+   * `min(AWS_LAMBDA_MAX_CONCURRENCY, max(4, workers))`.
+   */
   maxConnectionsPerEnvironment?: number
   /** Called for open, reuse, validate, retry, release, close, reap and error events. */
   onEvent?: (event: LifecycleEvent) => void
@@ -90,7 +97,6 @@ export const defaults = {
   reapMaxPerInvocation: 3,
   reapMinIdleSeconds: 0,
   proxy: false,
-  maxConnectionsPerEnvironment: 4,
 }
 
 const ms = { type: 'number', min: 0 } as const
@@ -155,3 +161,16 @@ export const effectiveValidateAfterIdleMs = (options: {
   validateAfterIdleMs: number
   functionTimeout?: number
 }): number => Math.min(options.validateAfterIdleMs, ownerTimeoutSeconds(options) * 1000)
+
+/**
+ * This module instance's pool size: the per-environment budget split across the runtime's
+ * workers (Lambda Managed Instances load one copy of the handler per worker), announced once.
+ */
+export const connectionsPerWorker = (
+  packageName: string,
+  maxConnectionsPerEnvironment: number | undefined,
+): number => {
+  const budget = connectionBudget(maxConnectionsPerEnvironment, 4)
+  announceBudget(packageName, 'maxConnectionsPerEnvironment', budget)
+  return budget.perWorker
+}

@@ -10,12 +10,21 @@ export const environments = () => {
     start: async (
       server: { port: number },
       options: Record<string, unknown> = {},
-      extra: { timeoutMs?: number; user?: string; password?: string; functionName?: string } = {},
+      extra: {
+        timeoutMs?: number
+        user?: string
+        password?: string
+        functionName?: string
+        host?: string
+        managedInstances?: { maxConcurrency: number; workers: number }
+      } = {},
     ) => {
       const environment = await LambdaEnvironment.start({
         module: fixture,
         timeoutMs: extra.timeoutMs ?? 3000,
+        ...(extra.managedInstances ? { managedInstances: extra.managedInstances } : {}),
         env: {
+          ...(extra.host ? { DB_HOST: extra.host } : {}),
           DB_PORT: String(server.port),
           DB_OPTIONS: JSON.stringify(options),
           ...(extra.user ? { DB_USER: extra.user } : {}),

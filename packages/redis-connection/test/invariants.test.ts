@@ -1,4 +1,5 @@
-import { type InvariantFixture, RedisServer, runInvariantSuite } from '@middy-downstream/testing'
+import { RedisServer } from '@middy-downstream/testing'
+import { type InvariantFixture, runInvariantSuite } from '@middy-downstream/testing/invariants'
 import type { Redis } from 'ioredis'
 import {
   createRedisClient,

@@ -1,6 +1,7 @@
 import type { ConnectionAdapter } from '@middy-downstream/core'
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise'
 import { classifyConnectError } from './classify.js'
+import { forgetAddressAfter, resolvedConnectOptions } from './resolved-host.js'
 import { runStatement } from './statement.js'
 
 /** The attribute that marks this fleet's connections, visible in performance_schema. */
@@ -60,6 +61,7 @@ export const mysqlAdapter = ({
   connect: async ({ secret, timeoutMs }) => {
     const connection = await createConnection({
       ...config,
+      ...(await resolvedConnectOptions(config, timeoutMs)),
       ...(secret === undefined ? {} : { password: secret }),
       connectTimeout: timeoutMs,
       connectAttributes: {
@@ -67,6 +69,10 @@ export const mysqlAdapter = ({
         [fleetAttribute]: fleet,
         [timeoutAttribute]: String(functionTimeoutSeconds),
       },
+    }).catch((error: unknown) => {
+      // A failover moves the endpoint: the next attempt asks DNS again.
+      forgetAddressAfter(config, error)
+      throw error
     })
     // An idle connection that the server drops emits 'error'; unhandled, it would crash the process.
     connection.on('error', () => {})
