@@ -19,6 +19,10 @@ export interface LifecycleEvent {
   key: string
   /** Which client of the environment's pool. */
   clientId?: number
+  /** The invocation it happened in (`context.awsRequestId`), when the emitter knows it. */
+  awsRequestId?: string
+  /** The Lambda function (`AWS_LAMBDA_FUNCTION_NAME`), filled in by `EventSink` when set. */
+  functionName?: string
   durationMs?: number
   /** `retry`: the attempt that failed and how long until the next. */
   attempt?: number
@@ -28,7 +32,7 @@ export interface LifecycleEvent {
   /** `release`/`close`: what was decided and why (e.g. `keep`, `utilization`, `broken`, `idle`). */
   action?: string
   reason?: string
-  /** `reap`: how many connections were killed. */
+  /** `reap`: how many connections were killed; `close`: how many were closed at once (default 1). */
   count?: number
   error?: { name: string; message: string; code?: string | number }
 }
@@ -70,6 +74,13 @@ export const describeError = (error: unknown): NonNullable<LifecycleEvent['error
   }
 }
 
+// Read per event, not at import: the variable is set by the runtime before the module loads, but a
+// test or a local runner may set it later.
+const functionNameField = (): { functionName?: string } => {
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME
+  return functionName ? { functionName } : {}
+}
+
 /**
  * Counts events and passes them to the user's listener. A listener that throws is ignored: an
  * observer must never break an invocation.
@@ -87,10 +98,19 @@ export class EventSink {
     if (listener) this.listeners.add(listener)
   }
 
+  /**
+   * Counts the event and hands it to the listeners. Pass `awsRequestId` when the invocation is
+   * known; `functionName` comes from `AWS_LAMBDA_FUNCTION_NAME` unless the event has one.
+   */
   emit(event: Omit<LifecycleEvent, 'package' | 'key'>): void {
     this.count(event)
     if (this.listeners.size === 0) return
-    const full: LifecycleEvent = { package: this.packageName, key: this.key, ...event }
+    const full: LifecycleEvent = {
+      package: this.packageName,
+      key: this.key,
+      ...functionNameField(),
+      ...event,
+    }
     for (const listener of this.listeners) {
       try {
         listener(full)
@@ -120,7 +140,7 @@ export class EventSink {
         c.releases += 1
         break
       case 'close':
-        c.closes += 1
+        c.closes += event.count ?? 1
         break
       case 'reap':
         c.reaped += event.count ?? 0
