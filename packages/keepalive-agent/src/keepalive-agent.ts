@@ -9,6 +9,7 @@ import {
   withDefaults,
 } from './options.js'
 import { createHttpResources, type HttpResources } from './resources.js'
+import type { Invocation } from './unread-bodies.js'
 
 /**
  * Options of the middleware: those of `createHttpResources`, plus where to put the resources.
@@ -52,7 +53,7 @@ export const defaults = {
   ...resourceDefaults,
   contextKey: 'http',
   installGlobal: false,
-} as const satisfies Required<Omit<KeepaliveAgentOptions, 'tls'>>
+} as const satisfies Required<Omit<KeepaliveAgentOptions, 'tls' | 'onEvent'>>
 
 const schema = {
   ...resourceSchema,
@@ -77,7 +78,9 @@ const schema = {
  * export const handler = middy<{ keys: string[] }>()
  *   .use(keepaliveAgent({ maxSockets: 256 }))
  *   .handler(async (event, context) => {
- *     const objects = await Promise.all(event.keys.map((Key) => s3.send(new GetObjectCommand({ Bucket: 'b', Key }))))
+ *     const objects = await Promise.all(
+ *       event.keys.map(async (Key) => (await s3.send(new GetObjectCommand({ Bucket: 'b', Key }))).Body!.transformToString()),
+ *     )
  *     const status = await fetch('https://example.com/status', { dispatcher: context.http.dispatcher })
  *     return { objects: objects.length, status: status.status }
  *   })
@@ -94,13 +97,20 @@ export const keepaliveAgent = <const K extends string = 'http'>(
   const resources = createHttpResources(resourceOptions)
   if (makeGlobal) installGlobal(resources)
 
-  const end = () => {
-    resources.endInvocation()
+  const invocations = new WeakMap<object, Invocation>()
+  const end = (request: Request) => {
+    resources.endInvocation(invocations.get(request), request.response)
   }
   return {
     name: 'keepalive-agent',
     before: (request) => {
-      resources.beginInvocation()
+      const invocation: Invocation = {
+        awsRequestId: (request.context as { awsRequestId?: string }).awsRequestId,
+        // An early response skips `after`: the invocation is over all the same.
+        isOver: () => Object.hasOwn(request, 'earlyResponse'),
+      }
+      invocations.set(request, invocation)
+      resources.beginInvocation(invocation)
       if (!trySet(request.context, contextKey, resources)) {
         warnOnce(
           `${packageName}:context`,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ConnectionOptions } from 'node:tls'
-import type { OptionsSchema } from '@middy-downstream/core'
+import type { EventListener, OptionsSchema } from '@middy-downstream/core'
 
 /**
  * The package's name, as it appears in its errors and warnings.
@@ -83,12 +83,20 @@ export interface HttpResourcesOptions {
   retryOnReset?: boolean
   /** TLS settings for every https connection (a private CA, a client certificate). Default none. */
   tls?: KeepaliveTlsOptions
+  /**
+   * Called for each lifecycle event: `close` with `reason: 'unread-body'` and `count` when sockets
+   * held by response bodies nobody read were destroyed at the end of an invocation. Not part of
+   * what makes two sets of resources equal: every listener given for them is called. Default none.
+   */
+  onEvent?: EventListener
 }
 
+/** Options that do not shape the resources, so they are not part of the registry key. */
+type Unshared = 'tls' | 'onEvent'
+
 /** The options with every default filled in. */
-export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, 'tls'>> & {
-  tls?: KeepaliveTlsOptions
-}
+export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, Unshared>> &
+  Pick<HttpResourcesOptions, Unshared>
 
 /**
  * The defaults of `createHttpResources`.
@@ -96,7 +104,7 @@ export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, '
  * @example
  * createHttpResources({ requestTimeoutMs: resourceDefaults.requestTimeoutMs * 4 })
  */
-export const resourceDefaults: Required<Omit<HttpResourcesOptions, 'tls'>> = {
+export const resourceDefaults: Required<Omit<HttpResourcesOptions, Unshared>> = {
   maxSockets: 256,
   freeSocketTimeoutMs: 30_000,
   thawThresholdMs: 4_000,
@@ -120,6 +128,7 @@ export const resourceSchema = {
   connectionTimeoutMs: { type: 'number', integer: true, min: 0, max: maxTimer, fix: 'use 0 for no timeout' },
   requestTimeoutMs: { type: 'number', integer: true, min: 0, max: maxTimer, fix: 'use 0 for no timeout' },
   retryOnReset: { type: 'boolean' },
+  onEvent: { type: 'function' },
   tls: {
     type: 'custom',
     expected: `an object with TLS options (${tlsKeys.join(', ')})`,
@@ -156,7 +165,7 @@ const describeTls = (value: unknown): unknown => {
  * never contains a private key or passphrase.
  */
 export const fingerprint = (options: ResolvedHttpResourcesOptions): string => {
-  const { tls, ...plain } = options
+  const { tls, onEvent: _listener, ...plain } = options
   const fields = Object.keys(plain)
     .sort()
     .map((key) => `${key}=${String(plain[key as keyof typeof plain])}`)

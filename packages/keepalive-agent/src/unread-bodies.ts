@@ -1,0 +1,75 @@
+import type { ClientRequest, IncomingMessage } from 'node:http'
+
+/**
+ * One invocation as the resources see it: passed to `beginInvocation` and, the same object, to
+ * `endInvocation`.
+ *
+ * @example
+ * const invocation: Invocation = { awsRequestId: context.awsRequestId }
+ * resources.beginInvocation(invocation)
+ * try { await work() } finally { resources.endInvocation(invocation) }
+ */
+export interface Invocation {
+  /** Put on the events about it. */
+  readonly awsRequestId?: string
+  /** Whether it ended without `endInvocation` (Middy's early response skips `after`). */
+  isOver?(): boolean
+}
+
+/** Whether anyone reads or has read the body: a pipe, a `data` or `readable` listener. */
+const isUnread = (body: IncomingMessage): boolean =>
+  !body.readableEnded &&
+  !body.destroyed &&
+  body.readableFlowing !== true &&
+  body.listenerCount('readable') === 0
+
+/** Whether the handler's result is the body, or holds it in a field (a streamed HTTP response). */
+const isReturned = (body: IncomingMessage, result: unknown): boolean =>
+  result === body || (typeof result === 'object' && result !== null && Object.values(result).includes(body))
+
+/**
+ * Remembers which invocations were running when each request went out. Node returns a keep-alive
+ * socket to the pool only once its response body has been read to the end, so a body nobody reads
+ * (a `GetObject` whose `Body` was ignored) holds its socket for as long as the process lives, and
+ * a few such invocations exhaust `maxSockets`. Once every invocation that could read a body has
+ * ended, no one will: its socket is destroyed. Requests made outside any invocation (at module
+ * load, without `beginInvocation`) are not tracked.
+ */
+export class InvocationTracker {
+  private readonly running = new Set<Invocation>()
+  private readonly owners = new Map<ClientRequest, Invocation[]>()
+
+  begin(invocation: Invocation): void {
+    this.running.add(invocation)
+  }
+
+  end(invocation: Invocation): void {
+    this.running.delete(invocation)
+  }
+
+  /** Called by the agents for every request. */
+  track(request: ClientRequest): void {
+    if (this.running.size === 0) return
+    this.owners.set(request, [...this.running])
+    request.once('close', () => this.owners.delete(request))
+  }
+
+  /**
+   * Destroys the response (and so the socket) of every request whose invocations have all ended and
+   * whose body nobody has read, except a body that is part of `result`; returns how many.
+   */
+  destroyUnreadBodies(result?: unknown): number {
+    for (const invocation of this.running) if (invocation.isOver?.()) this.running.delete(invocation)
+    let destroyed = 0
+    for (const [request, owners] of this.owners) {
+      const body = (request as ClientRequest & { res?: IncomingMessage | null }).res
+      if (!body || !isUnread(body) || isReturned(body, result)) continue
+      if (owners.some((owner) => this.running.has(owner))) continue
+      this.owners.delete(request)
+      // Without an error: a destroyed body with an error and no listener would crash the process.
+      body.destroy()
+      destroyed += 1
+    }
+    return destroyed
+  }
+}
