@@ -1,3 +1,4 @@
+import { hasChannelSubscribers, publishOnChannels } from './channels.js'
 import { redact } from './secrets.js'
 
 export type LifecycleEventType =
@@ -82,8 +83,11 @@ const functionNameField = (): { functionName?: string } => {
 }
 
 /**
- * Counts events and passes them to the user's listener. A listener that throws is ignored: an
- * observer must never break an invocation.
+ * Counts events and passes them to the user's listeners, and publishes them on the
+ * `node:diagnostics_channel` channels `middy-downstream:lifecycle` and
+ * `middy-downstream:lifecycle:<type>` when those have subscribers. A listener that throws is
+ * ignored: an observer must never break an invocation (a channel subscriber that throws is Node's
+ * to report, as for every channel).
  */
 export class EventSink {
   readonly counters: LifecycleCounters = emptyCounters()
@@ -99,18 +103,20 @@ export class EventSink {
   }
 
   /**
-   * Counts the event and hands it to the listeners. Pass `awsRequestId` when the invocation is
+   * Counts the event, hands it to the listeners and publishes it. Pass `awsRequestId` when the invocation is
    * known; `functionName` comes from `AWS_LAMBDA_FUNCTION_NAME` unless the event has one.
    */
   emit(event: Omit<LifecycleEvent, 'package' | 'key'>): void {
     this.count(event)
-    if (this.listeners.size === 0) return
+    const published = hasChannelSubscribers(event.type)
+    if (this.listeners.size === 0 && !published) return
     const full: LifecycleEvent = {
       package: this.packageName,
       key: this.key,
       ...functionNameField(),
       ...event,
     }
+    if (published) publishOnChannels(full)
     for (const listener of this.listeners) {
       try {
         listener(full)

@@ -1,5 +1,6 @@
 export type { ConnectFailure, ConnectionAdapter } from './adapter.js'
 export { type BackoffOptions, type BackoffStrategy, createBackoff } from './backoff.js'
+export { lifecycleChannelName } from './channels.js'
 export { lambdaContextOf, remainingTimeMs, trySet } from './context.js'
 export { resolveSecret, type SecretSource } from './credentials.js'
 export { Deadline } from './deadline.js'
