@@ -64,7 +64,10 @@ export interface ReapOptions {
   max: number
   deadline: Deadline
   events: EventSink
-  /** Cached per environment: whether the server shows connection attributes (performance_schema). */
+  /**
+   * Cached per environment: whether the server shows connection attributes (performance_schema).
+   * @default `false` (reap by user and database only)
+   */
   markerVisible?: boolean
 }
 

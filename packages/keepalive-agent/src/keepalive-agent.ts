@@ -19,12 +19,16 @@ import type { Invocation } from './unread-bodies.js'
  * middy().use(keepaliveAgent(options))
  */
 export interface KeepaliveAgentOptions<K extends string = 'http'> extends HttpResourcesOptions {
-  /** Where the handler finds the resources on the context. Default `'http'`. */
+  /**
+   * Where the handler finds the resources on the context.
+   * @default `'http'`
+   */
   contextKey?: K
   /**
    * Also make the shared agents and dispatcher the process-wide defaults (`http.globalAgent`,
    * `https.globalAgent`, undici's global dispatcher), for clients you do not construct.
-   * `uninstallGlobal()` puts the previous ones back. Default `false`.
+   * `uninstallGlobal()` puts the previous ones back.
+   * @default `false`
    */
   installGlobal?: boolean
 }

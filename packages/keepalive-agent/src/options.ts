@@ -53,40 +53,53 @@ const tlsKeys: readonly string[] = [
  */
 export interface HttpResourcesOptions {
   /**
-   * Most sockets open at once per origin (host and port), for the http(s) agents and for the
-   * fetch dispatcher. `Infinity` for no limit. Default `256`.
+   * Most sockets open at once per origin (host and port), for the http(s) agents and for the fetch
+   * dispatcher. `Infinity` for no limit.
+   * @default `256`
    */
   maxSockets?: number
   /**
    * An idle keep-alive socket is closed after this long (a shorter `Keep-Alive: timeout` announced
    * by the server wins). Checked again when a socket is about to be reused, because a frozen
-   * environment runs no timers. Default `30_000`.
+   * environment runs no timers.
+   * @default `30_000`
    */
   freeSocketTimeoutMs?: number
   /**
    * When an invocation starts more than this long after the previous one (the environment was
    * probably frozen in between), every idle socket is dropped before the handler runs. `0` drops
-   * them before every invocation. Default `4_000`.
+   * them before every invocation.
+   * @default `4_000`
    */
   thawThresholdMs?: number
-  /** Time allowed for the TCP connection to be established; `0` for none. Default `3_000`. */
+  /**
+   * Time allowed for the TCP connection to be established (the SDK counts the wait for a free
+   * socket in it too); `0` for none.
+   * @default `3_000`
+   */
   connectionTimeoutMs?: number
   /**
-   * Time allowed from sending a request to receiving its response headers (and, for fetch,
-   * between two chunks of the body); the SDK throws a `TimeoutError`. `0` for none. Default `30_000`.
+   * Time allowed from sending a request to receiving its response headers (and, for fetch, between
+   * two chunks of the body); the SDK throws a `TimeoutError`. `0` for none.
+   * @default `30_000`
    */
   requestTimeoutMs?: number
   /**
    * Retry an idempotent request (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) once on a new socket when
-   * the socket is reset before any response arrives. Default `true`.
+   * the socket is reset before any response arrives.
+   * @default `true`
    */
   retryOnReset?: boolean
-  /** TLS settings for every https connection (a private CA, a client certificate). Default none. */
+  /**
+   * TLS settings for every https connection (a private CA, a client certificate).
+   * @default none
+   */
   tls?: KeepaliveTlsOptions
   /**
    * Called for each lifecycle event: `close` with `reason: 'unread-body'` and `count` when sockets
    * held by response bodies nobody read were destroyed at the end of an invocation. Not part of
-   * what makes two sets of resources equal: every listener given for them is called. Default none.
+   * what makes two sets of resources equal: every listener given for them is called.
+   * @default none
    */
   onEvent?: EventListener
 }

@@ -16,7 +16,10 @@ type HandleResult = ReturnType<NodeHttpHandler['handle']>
 export interface KeepaliveRequestHandlerOptions {
   /** Send an idempotent request again, once, when its reused idle socket was reset. */
   retryOnReset: boolean
-  /** Where retries are counted. */
+  /**
+   * Where retries are counted.
+   * @default none (not counted)
+   */
   stats?: KeepaliveStats
 }
 
