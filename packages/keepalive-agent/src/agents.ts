@@ -121,7 +121,10 @@ type AgentConstructor = new (...args: any[]) => http.Agent
 const withHygiene = <TBase extends AgentConstructor>(Base: TBase) =>
   class extends Base implements HygienicAgent {
     stats?: KeepaliveStats
-    /** Which invocations each request belongs to, so unread bodies can be dropped at release. */
+    /**
+     * Which invocations each request belongs to, so unread bodies can be dropped at release.
+     * @internal
+     */
     invocations?: InvocationTracker
 
     override keepSocketAlive(socket: Duplex): boolean {

@@ -104,12 +104,9 @@ export interface HttpResourcesOptions {
   onEvent?: EventListener
 }
 
-/** Options that do not shape the resources, so they are not part of the registry key. */
-type Unshared = 'tls' | 'onEvent'
-
 /** The options with every default filled in. */
-export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, Unshared>> &
-  Pick<HttpResourcesOptions, Unshared>
+export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, 'tls' | 'onEvent'>> &
+  Pick<HttpResourcesOptions, 'tls' | 'onEvent'>
 
 /**
  * The defaults of `createHttpResources`.
@@ -117,7 +114,7 @@ export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, U
  * @example
  * createHttpResources({ requestTimeoutMs: resourceDefaults.requestTimeoutMs * 4 })
  */
-export const resourceDefaults: Required<Omit<HttpResourcesOptions, Unshared>> = {
+export const resourceDefaults: Required<Omit<HttpResourcesOptions, 'tls' | 'onEvent'>> = {
   maxSockets: 256,
   freeSocketTimeoutMs: 30_000,
   thawThresholdMs: 4_000,

@@ -52,7 +52,7 @@ export interface HttpResources {
   /** Counters for metrics. */
   readonly stats: KeepaliveStats
   /** The settings the resources were made with (TLS material left out). */
-  readonly settings: Readonly<Omit<ResolvedHttpResourcesOptions, 'tls'>>
+  readonly settings: Readonly<Omit<ResolvedHttpResourcesOptions, 'tls' | 'onEvent'>>
   /** Running totals of lifecycle events (`closes`: sockets destroyed for an unread body). */
   readonly counters: Readonly<LifecycleCounters>
   /**

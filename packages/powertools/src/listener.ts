@@ -10,8 +10,6 @@ import { metricsOf } from './metric-names.js'
  */
 export const packageName = '@middy-downstream/powertools'
 
-type LogMethod = (message: string, ...attributes: Record<string, unknown>[]) => void
-
 /**
  * What the adapter needs of a Powertools `Logger` (any object with these methods will do).
  *
@@ -19,10 +17,10 @@ type LogMethod = (message: string, ...attributes: Record<string, unknown>[]) => 
  * const logger: PowertoolsLogger = new Logger({ serviceName: 'orders' })
  */
 export interface PowertoolsLogger {
-  debug: LogMethod
-  info: LogMethod
-  warn: LogMethod
-  error: LogMethod
+  debug(message: string, ...attributes: Record<string, unknown>[]): void
+  info(message: string, ...attributes: Record<string, unknown>[]): void
+  warn(message: string, ...attributes: Record<string, unknown>[]): void
+  error(message: string, ...attributes: Record<string, unknown>[]): void
 }
 
 /**
