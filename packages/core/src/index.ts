@@ -29,6 +29,7 @@ export {
 export { Lease, type ReleaseDisposition } from './lease.js'
 export { createManagedMiddleware, type InvocationScope, type ManagedMiddlewareSpec } from './middleware.js'
 export { isNetworkErrorCode } from './network-errors.js'
+export { type OptionAlias, type OptionAliases, withAliases } from './option-aliases.js'
 export { type OptionRule, type OptionsSchema, validateOptions } from './options.js'
 export { ClientPool, type PoolOptions, Slot } from './pool.js'
 export { fingerprint, registryDelete, registryGet } from './registry.js'

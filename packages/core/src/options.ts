@@ -1,3 +1,5 @@
+import { aliasHint } from './option-aliases.js'
+
 /** How one option is checked. Options not listed in a schema are rejected. */
 export type OptionRule =
   | { type: 'boolean' }
@@ -114,11 +116,13 @@ export const validateOptions = (packageName: string, schema: OptionsSchema, opti
   }
   const known = Object.keys(schema)
   for (const [name, value] of Object.entries(options)) {
-    const rule = schema[name]
+    // Own names only: `toString` or `constructor` are no options of anyone.
+    const rule = Object.hasOwn(schema, name) ? schema[name] : undefined
     if (!rule) {
-      const hint = closest(name, known)
+      const near = closest(name, known)
+      const hint = aliasHint(schema, name) ?? (near && `did you mean "${near}"?`)
       throw new TypeError(
-        `${packageName}: unknown option "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; known options: ${known.join(', ')}`,
+        `${packageName}: unknown option "${name}"${hint ? ` (${hint})` : ''}; known options: ${known.join(', ')}`,
       )
     }
     if (value === undefined) continue
