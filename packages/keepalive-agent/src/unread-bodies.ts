@@ -23,9 +23,26 @@ const isUnread = (body: IncomingMessage): boolean =>
   body.readableFlowing !== true &&
   body.listenerCount('readable') === 0
 
+/** Whether `value` is the body, or a stream around it (the SDK's checksum stream keeps it as `source`). */
+const isOrWraps = (value: unknown, body: IncomingMessage): boolean =>
+  value === body ||
+  (typeof value === 'object' && value !== null && (value as { source?: unknown }).source === body)
+
 /** Whether the handler's result is the body, or holds it in a field (a streamed HTTP response). */
 const isReturned = (body: IncomingMessage, result: unknown): boolean =>
-  result === body || (typeof result === 'object' && result !== null && Object.values(result).includes(body))
+  isOrWraps(result, body) ||
+  (typeof result === 'object' && result !== null && Object.values(result).some((v) => isOrWraps(v, body)))
+
+/**
+ * Destroys a body nobody will read, and with it its socket. A stream around it (the SDK's checksum
+ * stream) listens for its `close` and would turn it into an `error` that nobody handles, which
+ * crashes the process: those listeners belong to an invocation that is over, so they go first.
+ * Destroyed without an error, for the same reason.
+ */
+const destroyBody = (body: IncomingMessage): void => {
+  body.removeAllListeners('close')
+  body.destroy()
+}
 
 /**
  * Remembers which invocations were running when each request went out. Node returns a keep-alive
@@ -66,8 +83,7 @@ export class InvocationTracker {
       if (!body || !isUnread(body) || isReturned(body, result)) continue
       if (owners.some((owner) => this.running.has(owner))) continue
       this.owners.delete(request)
-      // Without an error: a destroyed body with an error and no listener would crash the process.
-      body.destroy()
+      destroyBody(body)
       destroyed += 1
     }
     return destroyed

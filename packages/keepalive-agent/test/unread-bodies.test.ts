@@ -18,11 +18,16 @@ import { HttpsTestServer } from './support/https-test-server.mjs'
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
 let server: HttpsTestServer
+/** Sends the object's checksum: the SDK then reads each body through a verifying stream of its own. */
+let checksummed: HttpsTestServer
 beforeAll(async () => {
-  server = await HttpsTestServer.start()
-  server.objects.set('bucket/object', Buffer.from('hello'))
+  ;[server, checksummed] = await Promise.all([
+    HttpsTestServer.start(),
+    HttpsTestServer.start({ checksums: true }),
+  ])
+  for (const s of [server, checksummed]) s.objects.set('bucket/object', Buffer.from('hello'))
 })
-afterAll(() => server.close())
+afterAll(() => Promise.all([server.close(), checksummed.close()]))
 
 const made: HttpResources[] = []
 const clients: S3Client[] = []
@@ -32,18 +37,18 @@ const onEvent = (event: LifecycleEvent) => {
 }
 
 /** Small pools and a short connection timeout, so an exhausted pool fails fast. */
-const options = (more: HttpResourcesOptions = {}): HttpResourcesOptions => ({
-  tls: { ca: server.ca },
+const options = (more: HttpResourcesOptions = {}, target = server): HttpResourcesOptions => ({
+  tls: { ca: target.ca },
   maxSockets: 4,
   connectionTimeoutMs: 300,
   onEvent,
   ...more,
 })
 
-const s3For = (resources: HttpResources) => {
+const s3For = (resources: HttpResources, target = server) => {
   made.push(resources)
   const client = new S3Client({
-    endpoint: server.url,
+    endpoint: target.url,
     forcePathStyle: true,
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-secret' },
@@ -67,8 +72,10 @@ const isDestroyed = (body: unknown) => (body as Readable).destroyed
 const lambdaContext = (awsRequestId: string) => fakeContext({ awsRequestId }) as KeepaliveAgentContext
 
 beforeEach(async () => {
-  await server.waitFor((s) => s.open === 0, { what: 'connections of the previous test closed' })
-  server.resetCounters()
+  for (const s of [server, checksummed]) {
+    await s.waitFor((t) => t.open === 0, { what: 'connections of the previous test closed' })
+    s.resetCounters()
+  }
   events.length = 0
 })
 afterEach(async () => {
@@ -190,6 +197,34 @@ describe('sockets held by unread bodies', () => {
     expect(await shared!.Body!.transformToString()).toBe('hello')
     resources.endInvocation(second)
     expect(resources.stats.unreadBodiesDestroyed).toBe(0)
+  })
+})
+
+describe('when the SDK verifies a checksum (its own stream reads the body)', () => {
+  test('unread bodies are destroyed all the same', async () => {
+    const resources = createHttpResources(options({}, checksummed))
+    const s3 = s3For(resources, checksummed)
+    let wrapped = false
+    const handler = middy()
+      .use(keepaliveAgent(options({}, checksummed)))
+      .handler(async () => {
+        const objects = await getUnread(s3, 4)
+        wrapped = objects.every(({ Body }) => 'source' in (Body as object))
+        return objects.length
+      })
+    for (const id of ['first', 'second', 'third']) expect(await handler({}, lambdaContext(id))).toBe(4)
+    expect(wrapped).toBe(true)
+    expect(resources.stats.unreadBodiesDestroyed).toBe(12)
+  })
+
+  test('a returned body is left alone, though it is the SDK stream around the socket', async () => {
+    const s3 = s3For(createHttpResources(options({}, checksummed)), checksummed)
+    const handler = middy()
+      .use(keepaliveAgent(options({}, checksummed)))
+      .handler(async () => ({ statusCode: 200, body: (await getUnread(s3, 1))[0]!.Body! }))
+    const { body } = await handler({}, lambdaContext('stream'))
+    expect(await body.transformToString()).toBe('hello')
+    expect(events).toEqual([])
   })
 })
 
