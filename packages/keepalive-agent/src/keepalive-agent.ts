@@ -11,6 +11,25 @@ import {
 import { createHttpResources, type HttpResources } from './resources.js'
 import type { Invocation } from './unread-bodies.js'
 
+// Kept on Middy's request under a symbol of ours (a WeakMap keyed by every request costs more in
+// garbage collection than the rest of the middleware).
+const invocationKey = Symbol('keepalive-agent.invocation')
+type InvocationHolder = Request & { [invocationKey]?: MiddyInvocation }
+
+/** One Middy invocation: over at `after`/`onError`, or as soon as a middleware responded early. */
+class MiddyInvocation implements Invocation {
+  constructor(private readonly request: Request) {}
+
+  get awsRequestId(): string | undefined {
+    return (this.request.context as { awsRequestId?: string }).awsRequestId
+  }
+
+  // An early response skips `after`: the invocation is over all the same.
+  isOver(): boolean {
+    return Object.hasOwn(this.request, 'earlyResponse')
+  }
+}
+
 /**
  * Options of the middleware: those of `createHttpResources`, plus where to put the resources.
  *
@@ -101,19 +120,14 @@ export const keepaliveAgent = <const K extends string = 'http'>(
   const resources = createHttpResources(resourceOptions)
   if (makeGlobal) installGlobal(resources)
 
-  const invocations = new WeakMap<object, Invocation>()
   const end = (request: Request) => {
-    resources.endInvocation(invocations.get(request), request.response)
+    resources.endInvocation((request as InvocationHolder)[invocationKey], request.response)
   }
   return {
     name: 'keepalive-agent',
     before: (request) => {
-      const invocation: Invocation = {
-        awsRequestId: (request.context as { awsRequestId?: string }).awsRequestId,
-        // An early response skips `after`: the invocation is over all the same.
-        isOver: () => Object.hasOwn(request, 'earlyResponse'),
-      }
-      invocations.set(request, invocation)
+      const invocation = new MiddyInvocation(request)
+      ;(request as InvocationHolder)[invocationKey] = invocation
       resources.beginInvocation(invocation)
       if (!trySet(request.context, contextKey, resources)) {
         warnOnce(
