@@ -27,4 +27,14 @@ export interface ConnectionAdapter<TClient> {
   /** True when the client already knows it is unusable (socket closed, fatal error seen). */
   isBroken(client: TClient): boolean
   classifyConnectError(error: unknown): ConnectFailure
+  /**
+   * Returns a kept client to a clean state after an invocation that left state on it (session
+   * variables, locks, an open MULTI). Rejects when it cannot: the client is then destroyed.
+   */
+  reset?(client: TClient, timeoutMs: number): Promise<unknown>
+  /**
+   * References (in use) or unreferences (idle) the client's sockets: an idle kept connection must
+   * not keep a script or a callback-style invocation alive.
+   */
+  setRef?(client: TClient, ref: boolean): void
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda'
+import { warnOnce } from './warn.js'
 
 /**
  * The plain Lambda context behind a Middy request context. Middy 7's durable execution mode
@@ -10,15 +11,69 @@ export const lambdaContextOf = (context: unknown): Partial<Context> | undefined 
   return (typeof inner === 'object' && inner !== null ? inner : context) as Partial<Context>
 }
 
-/**
- * Milliseconds the invocation has left, or `undefined` outside Lambda (no clock to respect).
- */
-export const remainingTimeMs = (context: unknown): number | undefined => {
+const readClock = (context: unknown): unknown => {
   const direct = (context as Partial<Context> | undefined)?.getRemainingTimeInMillis
   if (typeof direct === 'function') return direct.call(context)
   const inner = lambdaContextOf(context)
   return typeof inner?.getRemainingTimeInMillis === 'function' ? inner.getRemainingTimeInMillis() : undefined
 }
+
+/**
+ * Milliseconds the invocation has left, or `undefined` outside Lambda (no clock to respect). A
+ * clock that answers something other than a finite number (a test double returning `NaN`) is
+ * treated as no clock, with a one-time warning: a NaN deadline would make every bound NaN.
+ */
+export const remainingTimeMs = (context: unknown): number | undefined => {
+  const value = readClock(context)
+  if (value === undefined) return undefined
+  if (typeof value === 'number' && Number.isFinite(value)) return value
+  warnOnce(
+    'MDD_BAD_CLOCK',
+    `context.getRemainingTimeInMillis() returned ${typeof value === 'number' ? String(value) : typeof value}, not a finite number; the invocation runs without a deadline`,
+  )
+  return undefined
+}
+
+/** The invocation's request id and function name, for events; both optional outside Lambda. */
+export const invocationIdsOf = (context: unknown): { awsRequestId?: string; functionName?: string } => {
+  const inner = lambdaContextOf(context)
+  const awsRequestId = typeof inner?.awsRequestId === 'string' ? inner.awsRequestId : undefined
+  const functionName =
+    typeof inner?.functionName === 'string' ? inner.functionName : process.env.AWS_LAMBDA_FUNCTION_NAME
+  return {
+    ...(awsRequestId === undefined ? {} : { awsRequestId }),
+    ...(functionName === undefined ? {} : { functionName }),
+  }
+}
+
+/**
+ * Properties of the Lambda context (and Middy's own) that a middleware's handle must never
+ * replace: `contextKey: 'getRemainingTimeInMillis'` would break every deadline after it.
+ */
+export const reservedContextKeys: readonly string[] = [
+  'awsRequestId',
+  'callbackWaitsForEmptyEventLoop',
+  'clientContext',
+  'done',
+  'fail',
+  'functionName',
+  'functionVersion',
+  'getRemainingTimeInMillis',
+  'identity',
+  'invokedFunctionArn',
+  'lambdaContext',
+  'logGroupName',
+  'logStreamName',
+  'memoryLimitInMB',
+  'succeed',
+  'tenantId',
+  'constructor',
+  '__proto__',
+  'toJSON',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+]
 
 /**
  * Sets a property on an object that may be frozen, sealed or have it read-only; reports whether

@@ -8,6 +8,7 @@ export type DownstreamErrorKind =
   | 'operation'
   | 'transaction'
   | 'closed'
+  | 'released'
 
 export interface DownstreamErrorOptions {
   /** The package that raised it, e.g. `@middy-downstream/db-connection`. */
@@ -108,4 +109,13 @@ export class TransactionError extends DownstreamError {
 /** The managed client was disposed. */
 export class ClosedError extends DownstreamError {
   override readonly kind: DownstreamErrorKind = 'closed'
+}
+
+/**
+ * The handle was used after its invocation ended (the handler returned, threw, or returned
+ * early, or Middy's timeoutEarly ended it). Nothing was sent and no connection was taken: work
+ * started from a timer or a forgotten promise must not reach the next invocation.
+ */
+export class ReleasedError extends DownstreamError {
+  override readonly kind: DownstreamErrorKind = 'released'
 }

@@ -9,6 +9,7 @@ export type LifecycleEventType =
   | 'release'
   | 'close'
   | 'reap'
+  | 'reset'
   | 'error'
 
 /** One thing that happened to a managed client. Never contains a secret. */
@@ -18,17 +19,17 @@ export interface LifecycleEvent {
   package: string
   /** A fingerprint of the client's config, without secrets. */
   key: string
-  /** Which client of the environment's pool. */
-  clientId?: number
   /** The invocation it happened in (`context.awsRequestId`), when the emitter knows it. */
   awsRequestId?: string
   /** The Lambda function (`AWS_LAMBDA_FUNCTION_NAME`), filled in by `EventSink` when set. */
   functionName?: string
+  /** Which client of the environment's pool. */
+  clientId?: number
   durationMs?: number
   /** `retry`: the attempt that failed and how long until the next. */
   attempt?: number
   delayMs?: number
-  /** `validate`: whether the client was alive. */
+  /** `validate`/`reset`: whether it worked. */
   ok?: boolean
   /** `release`/`close`: what was decided and why (e.g. `keep`, `utilization`, `broken`, `idle`). */
   action?: string
@@ -48,6 +49,7 @@ export interface LifecycleCounters {
   releases: number
   closes: number
   reaped: number
+  resets: number
   errors: number
 }
 
@@ -60,6 +62,7 @@ export const emptyCounters = (): LifecycleCounters => ({
   releases: 0,
   closes: 0,
   reaped: 0,
+  resets: 0,
   errors: 0,
 })
 
@@ -75,13 +78,6 @@ export const describeError = (error: unknown): NonNullable<LifecycleEvent['error
   }
 }
 
-// Read per event, not at import: the variable is set by the runtime before the module loads, but a
-// test or a local runner may set it later.
-const functionNameField = (): { functionName?: string } => {
-  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME
-  return functionName ? { functionName } : {}
-}
-
 /**
  * Counts events and passes them to the user's listeners, and publishes them on the
  * `node:diagnostics_channel` channels `middy-downstream:lifecycle` and
@@ -92,6 +88,10 @@ const functionNameField = (): { functionName?: string } => {
 export class EventSink {
   readonly counters: LifecycleCounters = emptyCounters()
   private readonly listeners = new Set<EventListener>()
+  /** The function every event of this environment comes from, where Lambda names it. */
+  private readonly origin = process.env.AWS_LAMBDA_FUNCTION_NAME
+    ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME }
+    : {}
 
   constructor(
     readonly packageName: string,
@@ -103,19 +103,15 @@ export class EventSink {
   }
 
   /**
-   * Counts the event, hands it to the listeners and publishes it. Pass `awsRequestId` when the invocation is
-   * known; `functionName` comes from `AWS_LAMBDA_FUNCTION_NAME` unless the event has one.
+   * Counts the event, hands it to the listeners and publishes it. Pass `awsRequestId` when the
+   * invocation is known; `functionName` comes from `AWS_LAMBDA_FUNCTION_NAME` (read when the sink
+   * is made) unless the event has one.
    */
   emit(event: Omit<LifecycleEvent, 'package' | 'key'>): void {
     this.count(event)
     const published = hasChannelSubscribers(event.type)
     if (this.listeners.size === 0 && !published) return
-    const full: LifecycleEvent = {
-      package: this.packageName,
-      key: this.key,
-      ...functionNameField(),
-      ...event,
-    }
+    const full: LifecycleEvent = { package: this.packageName, key: this.key, ...this.origin, ...event }
     if (published) publishOnChannels(full)
     for (const listener of this.listeners) {
       try {
@@ -150,6 +146,9 @@ export class EventSink {
         break
       case 'reap':
         c.reaped += event.count ?? 0
+        break
+      case 'reset':
+        c.resets += 1
         break
       case 'error':
         c.errors += 1

@@ -1,7 +1,7 @@
 export type { ConnectFailure, ConnectionAdapter } from './adapter.js'
 export { type BackoffOptions, type BackoffStrategy, createBackoff } from './backoff.js'
 export { lifecycleChannelName } from './channels.js'
-export { lambdaContextOf, remainingTimeMs, trySet } from './context.js'
+export { invocationIdsOf, lambdaContextOf, remainingTimeMs, reservedContextKeys, trySet } from './context.js'
 export { resolveSecret, type SecretSource } from './credentials.js'
 export { Deadline } from './deadline.js'
 export {
@@ -15,6 +15,7 @@ export {
   type DownstreamErrorKind,
   type DownstreamErrorOptions,
   OperationError,
+  ReleasedError,
   TransactionError,
 } from './errors.js'
 export {
@@ -26,14 +27,20 @@ export {
   type LifecycleEvent,
   type LifecycleEventType,
 } from './events.js'
-export { Lease, type ReleaseDisposition } from './lease.js'
-export { createManagedMiddleware, type InvocationScope, type ManagedMiddlewareSpec } from './middleware.js'
+export { createManagedMiddleware, type ManagedMiddlewareSpec, type ScopeHooks } from './middleware.js'
 export { isNetworkErrorCode } from './network-errors.js'
 export { type OptionAlias, type OptionAliases, withAliases } from './option-aliases.js'
-export { type OptionRule, type OptionsSchema, validateOptions } from './options.js'
+export {
+  contextKeyRule,
+  type OptionRule,
+  type OptionsSchema,
+  portRule,
+  validateOptions,
+} from './options.js'
 export { ClientPool, type PoolOptions, Slot } from './pool.js'
 export { fingerprint, registryDelete, registryGet } from './registry.js'
 export { type RetryContext, RetryGaveUp, type RetryOptions, retryWithin } from './retry.js'
-export { redact, redactError, rememberSecret } from './secrets.js'
+export { type ReleaseDisposition, Scope, type ScopeInfo } from './scope.js'
+export { redact, redactError, rememberedSecretCount, rememberSecret } from './secrets.js'
 export { sleep, withTimeout, yieldToEventLoop } from './sleep.js'
 export { warnOnce } from './warn.js'

@@ -1,19 +1,16 @@
 import type { MiddlewareObj, Request } from '@middy/core'
+import { invocationIdsOf } from './context.js'
 import { Deadline } from './deadline.js'
 import { describeError, type EventSink } from './events.js'
 
 /** What a backend does for one invocation: the handle put on the context, and its cleanup. */
-export interface InvocationScope<THandle> {
-  handle: THandle
-  /** Opens (or validates) the client now; used when the middleware is eager. */
+export interface ScopeHooks<THandle> {
+  /** The handle for `context[contextKey]`; when absent, the result of `acquire()` is the handle. */
+  handle?: THandle
+  /** Opens (or validates) the client now; used when the middleware is eager or has no lazy handle. */
   acquire(): Promise<unknown>
-  /** Cleans up after the invocation; `outcome` says whether the handler threw. */
+  /** Cleans up after the invocation, once; `outcome` says whether the handler threw. Never throws. */
   release(outcome: 'success' | 'error'): Promise<void>
-  /**
-   * True once the invocation cannot be running any more: its Lambda deadline has passed. Only
-   * then is a scope that never reached `after` (an early return) released by a later invocation.
-   */
-  over(): boolean
 }
 
 export interface ManagedMiddlewareSpec<THandle> {
@@ -25,47 +22,70 @@ export interface ManagedMiddlewareSpec<THandle> {
   marginMs: number
   /** Open in `before` instead of on first use. */
   eager: boolean
-  begin(request: Request, deadline: Deadline): InvocationScope<THandle>
+  /** Starts one invocation's scope; no I/O. `ids` names the invocation for events and errors. */
+  begin(
+    request: Request,
+    deadline: Deadline,
+    ids: { awsRequestId?: string; functionName?: string },
+  ): ScopeHooks<THandle>
+}
+
+interface OpenScope {
+  request: Request
+  hooks: ScopeHooks<unknown>
+  deadline: Deadline
 }
 
 /**
- * Builds a Middy middleware around an invocation scope: the handle goes on `context[contextKey]`
- * in `before`, and the scope is released in `after` and `onError`. Cleanup never throws into the
- * handler's result; failures are reported as `error` events. A scope left behind by an early
- * return (Middy skips `after` then) is released at the start of the next invocation, as soon as it
- * is idle.
+ * Builds a Middy middleware around an invocation scope, so every connection package handles
+ * the invocation the same way: the handle goes on `context[contextKey]` in `before`, and the
+ * scope is released exactly once on every path:
+ * - `after` and `onError`;
+ * - an early response (another middleware returned from `before`, `after` or `onError`, so Middy
+ *   skipped ours): released when the environment's next invocation begins, since that request is
+ *   finished. Under Managed Instances other invocations still running are never touched;
+ * - a request that never ended for us (a context without a clock included): released once its
+ *   Lambda timeout has passed.
+ * Cleanup never throws into the handler's result; failures are reported as `error` events.
  *
- * @example
- * export const myMiddleware = (options) => createManagedMiddleware({ name: 'my', contextKey: 'my', ... })
+ * Open scopes are kept per Middy request object rather than in `request.internal`: Middy shares
+ * one `internal` object between requests when its `internal` plugin option is given.
  */
 export const createManagedMiddleware = <THandle>(spec: ManagedMiddlewareSpec<THandle>): MiddlewareObj => {
-  const open = new Map<object, InvocationScope<THandle>>()
+  const open = new Map<Request, OpenScope>()
 
-  const finish = async (key: object, outcome: 'success' | 'error') => {
-    const scope = open.get(key)
+  const finish = async (request: Request, outcome: 'success' | 'error') => {
+    const scope = open.get(request)
     if (!scope) return
-    open.delete(key)
+    open.delete(request)
     try {
-      await scope.release(outcome)
+      await scope.hooks.release(outcome)
     } catch (error) {
       spec.events.emit({ type: 'error', reason: 'release', error: describeError(error) })
     }
   }
 
-  const keyOf = (request: Request): object =>
-    typeof request.context === 'object' && request.context !== null ? request.context : request
+  /** Scopes whose request is over without reaching our `after`/`onError`. */
+  const sweep = async () => {
+    const now = Date.now()
+    for (const [request, scope] of open) {
+      const timedOut = scope.deadline.bounded && now > scope.deadline.expiresAt + spec.marginMs
+      if ('earlyResponse' in request || timedOut) await finish(request, 'success')
+    }
+  }
 
   return {
     name: spec.name,
     before: async (request) => {
-      for (const [key, scope] of open) if (scope.over()) await finish(key, 'success')
-      const scope = spec.begin(request, Deadline.fromContext(request.context, spec.marginMs))
-      const key = keyOf(request)
-      open.set(key, scope)
-      ;(request.context as unknown as Record<string, unknown>)[spec.contextKey] = scope.handle
-      if (spec.eager) await scope.acquire()
+      if (open.size > 0) await sweep()
+      const deadline = Deadline.fromContext(request.context, spec.marginMs)
+      const hooks = spec.begin(request, deadline, invocationIdsOf(request.context))
+      open.set(request, { request, hooks: hooks as ScopeHooks<unknown>, deadline })
+      const lazy = 'handle' in hooks
+      const handle = lazy && !spec.eager ? hooks.handle : await hooks.acquire()
+      ;(request.context as unknown as Record<string, unknown>)[spec.contextKey] = lazy ? hooks.handle : handle
     },
-    after: (request) => finish(keyOf(request), 'success'),
-    onError: (request) => finish(keyOf(request), 'error'),
+    after: (request) => finish(request, 'success'),
+    onError: (request) => finish(request, 'error'),
   }
 }

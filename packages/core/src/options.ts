@@ -1,3 +1,4 @@
+import { reservedContextKeys } from './context.js'
 import { aliasHint } from './option-aliases.js'
 
 /** How one option is checked. Options not listed in a schema are rejected. */
@@ -11,8 +12,15 @@ export type OptionRule =
   | { type: 'stringOrFunction' }
   | { type: 'any' }
   | { type: 'custom'; expected: string; check: (value: unknown) => boolean }
+  /**
+   * A nested object (a driver's config): the listed fields are checked like options, named
+   * `parent.field` in errors; other fields are the driver's business and pass through.
+   */
+  | { type: 'shape'; fields: OptionsSchema; description: string }
 
 export type OptionsSchema = Record<string, OptionRule & { fix?: string }>
+
+const secretName = /password|secret|token|passphrase|^key$/i
 
 const describeValue = (value: unknown): string => {
   if (value === null) return 'null'
@@ -43,6 +51,8 @@ const expected = (rule: OptionRule): string => {
       return rule.nonEmpty ? 'a non-empty string' : 'a string'
     case 'object':
       return 'an object'
+    case 'shape':
+      return rule.description
     default:
       return `a ${rule.type}`
   }
@@ -65,6 +75,7 @@ const isValid = (rule: OptionRule, value: unknown): boolean => {
     case 'function':
       return typeof value === 'function'
     case 'object':
+    case 'shape':
       return typeof value === 'object' && value !== null && !Array.isArray(value)
     case 'oneOf':
       return rule.values.includes(value)
@@ -114,22 +125,60 @@ export const validateOptions = (packageName: string, schema: OptionsSchema, opti
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${packageName}: options must be an object, got ${describeValue(options)}`)
   }
+  checkFields(packageName, schema, options as Record<string, unknown>, '', false)
+}
+
+const checkFields = (
+  packageName: string,
+  schema: OptionsSchema,
+  options: Record<string, unknown>,
+  prefix: string,
+  allowUnknown: boolean,
+): void => {
   const known = Object.keys(schema)
   for (const [name, value] of Object.entries(options)) {
     // Own names only: `toString` or `constructor` are no options of anyone.
     const rule = Object.hasOwn(schema, name) ? schema[name] : undefined
     if (!rule) {
+      if (allowUnknown) continue
       const near = closest(name, known)
-      const hint = aliasHint(schema, name) ?? (near && `did you mean "${near}"?`)
+      const hint = aliasHint(schema, name) ?? (near && `did you mean "${prefix}${near}"?`)
       throw new TypeError(
-        `${packageName}: unknown option "${name}"${hint ? ` (${hint})` : ''}; known options: ${known.join(', ')}`,
+        `${packageName}: unknown option "${prefix}${name}"${hint ? ` (${hint})` : ''}; known options: ${known.join(', ')}`,
       )
     }
     if (value === undefined) continue
     if (!isValid(rule, value)) {
+      // A secret's value is never described beyond its type, not even a number.
+      const got = secretName.test(name) ? typeof value : describeValue(value)
       throw new TypeError(
-        `${packageName}: option "${name}" must be ${expected(rule)}, got ${describeValue(value)}${rule.fix ? `; ${rule.fix}` : ''}`,
+        `${packageName}: option "${prefix}${name}" must be ${expected(rule)}, got ${got}${rule.fix ? `; ${rule.fix}` : ''}`,
       )
     }
+    if (rule.type === 'shape') {
+      checkFields(packageName, rule.fields, value as Record<string, unknown>, `${prefix}${name}.`, true)
+    }
   }
+}
+
+/**
+ * The rule for `contextKey`: a non-empty name that is not a property of the Lambda context
+ * (`contextKey: 'getRemainingTimeInMillis'` would replace the clock every deadline reads).
+ */
+export const contextKeyRule: OptionRule & { fix: string } = {
+  type: 'custom',
+  expected: 'a non-empty name that is not a Lambda context property',
+  check: (value) => typeof value === 'string' && value.length > 0 && !reservedContextKeys.includes(value),
+  fix: `pick another name (not one of ${reservedContextKeys.join(', ')})`,
+}
+
+/** A TCP port: an integer from 1 to 65535 (a numeric string like "5432", as env vars give, too). */
+export const portRule: OptionRule & { fix: string } = {
+  type: 'custom',
+  expected: 'an integer from 1 to 65535',
+  check: (value) => {
+    const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+    return typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535
+  },
+  fix: 'pass the server port as a number, e.g. 3306',
 }

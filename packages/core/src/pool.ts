@@ -3,7 +3,7 @@ import type { BackoffStrategy } from './backoff.js'
 import { resolveSecret, type SecretSource } from './credentials.js'
 import type { Deadline } from './deadline.js'
 import { AuthenticationError, CapacityError, ClosedError, ConnectError, DeadlineError } from './errors.js'
-import { describeError, type EventSink } from './events.js'
+import { describeError, type EventSink, type LifecycleEvent } from './events.js'
 import { RetryGaveUp, retryWithin } from './retry.js'
 import { redactError } from './secrets.js'
 import { withTimeout, yieldToEventLoop } from './sleep.js'
@@ -44,6 +44,8 @@ export class Slot<TClient> {
   /** Invocations holding this slot (exclusive mode: 0 or 1). */
   holders = 0
   lastUsedAt = 0
+  /** The invocation holding it (exclusive mode) or the last to take it (shared): for events. */
+  invocation?: { awsRequestId?: string; functionName?: string }
   /** The client was opened only after the server refused for capacity: it is (nearly) full. */
   openedUnderPressure = false
   constructor(readonly id: number) {}
@@ -85,11 +87,50 @@ export class ClientPool<TClient> {
     }
   }
 
-  /** Gives a slot back; the next waiter, if any, may take it. */
+  /** Gives a slot back; the next waiter, if any, may take it. An idle client stops holding the process. */
   giveBack(slot: Slot<TClient>): void {
     slot.holders = Math.max(0, slot.holders - 1)
     slot.lastUsedAt = Date.now()
-    if (slot.holders === 0) this.waiters.shift()?.resolve()
+    if (slot.holders > 0) return
+    this.setRef(slot, false)
+    this.waiters.shift()?.resolve()
+  }
+
+  /**
+   * Returns a kept client to a clean state with the adapter's reset hook, inside the deadline;
+   * a client that cannot be reset is destroyed. Emits `reset`.
+   */
+  async reset(slot: Slot<TClient>, deadline: Deadline): Promise<void> {
+    const { adapter } = this.options
+    const client = slot.client
+    if (client === undefined || !adapter.reset) return
+    const started = Date.now()
+    const timeoutMs = deadline.bound(this.options.validateTimeoutMs)
+    try {
+      await withTimeout(
+        Promise.resolve(adapter.reset(client, timeoutMs)),
+        timeoutMs,
+        () => new Error('reset timed out'),
+      )
+      this.emit(slot, { type: 'reset', clientId: slot.id, ok: true, durationMs: Date.now() - started })
+    } catch (error) {
+      this.emit(slot, { type: 'reset', clientId: slot.id, ok: false, error: describeError(error) })
+      this.discard(slot, 'reset-failed')
+    }
+  }
+
+  private emit(slot: Slot<TClient>, event: Omit<LifecycleEvent, 'package' | 'key'>): void {
+    this.options.events.emit(slot.invocation ? { ...slot.invocation, ...event } : event)
+  }
+
+  /** References a slot's sockets while an operation is in flight, unreferences them when idle. */
+  setRef(slot: Slot<TClient>, ref: boolean): void {
+    if (slot.client === undefined || !this.options.adapter.setRef) return
+    try {
+      this.options.adapter.setRef(slot.client, ref)
+    } catch {
+      // a closed socket has nothing to reference
+    }
   }
 
   /**
@@ -99,7 +140,7 @@ export class ClientPool<TClient> {
   async clientFor(slot: Slot<TClient>, deadline: Deadline): Promise<TClient> {
     this.assertOpen()
     if (slot.opening) return slot.opening
-    const { adapter, events } = this.options
+    const { adapter } = this.options
     if (slot.client !== undefined) {
       // A FIN or RST that arrived while the environment was frozen is handled on this turn. A
       // thaw always comes after a gap; back-to-back invocations skip the turn (~15 µs).
@@ -114,7 +155,7 @@ export class ClientPool<TClient> {
         if (!alive) this.discard(slot, 'validation-failed')
       }
       if (slot.client !== undefined) {
-        events.emit({ type: 'reuse', clientId: slot.id })
+        this.emit(slot, { type: 'reuse', clientId: slot.id })
         return slot.client
       }
     }
@@ -139,7 +180,7 @@ export class ClientPool<TClient> {
     } catch {
       // already gone
     }
-    this.options.events.emit({ type: 'close', clientId: slot.id, action: 'destroy', reason })
+    this.emit(slot, { type: 'close', clientId: slot.id, action: 'destroy', reason })
   }
 
   /** Closes a slot's client gracefully, bounded in time; destroys it if the close hangs. */
@@ -147,7 +188,7 @@ export class ClientPool<TClient> {
     const client = slot.client
     if (client === undefined) return
     slot.client = undefined
-    const { adapter, events, closeTimeoutMs } = this.options
+    const { adapter, closeTimeoutMs } = this.options
     const started = Date.now()
     try {
       await withTimeout(
@@ -155,7 +196,7 @@ export class ClientPool<TClient> {
         closeTimeoutMs,
         () => new Error('close timed out'),
       )
-      events.emit({
+      this.emit(slot, {
         type: 'close',
         clientId: slot.id,
         action: 'close',
@@ -166,7 +207,12 @@ export class ClientPool<TClient> {
       try {
         adapter.destroy(client)
       } catch {}
-      events.emit({ type: 'close', clientId: slot.id, action: 'destroy', reason: `${reason}; close failed` })
+      this.emit(slot, {
+        type: 'close',
+        clientId: slot.id,
+        action: 'destroy',
+        reason: `${reason}; close failed`,
+      })
     }
   }
 
@@ -229,7 +275,7 @@ export class ClientPool<TClient> {
   }
 
   private async validate(slot: Slot<TClient>, client: TClient, deadline: Deadline): Promise<boolean> {
-    const { adapter, events, validateTimeoutMs } = this.options
+    const { adapter, validateTimeoutMs } = this.options
     const started = Date.now()
     const timeoutMs = deadline.bound(validateTimeoutMs)
     try {
@@ -239,10 +285,10 @@ export class ClientPool<TClient> {
         () => new Error('ping timed out'),
       )
       slot.lastUsedAt = Date.now()
-      events.emit({ type: 'validate', clientId: slot.id, ok: true, durationMs: Date.now() - started })
+      this.emit(slot, { type: 'validate', clientId: slot.id, ok: true, durationMs: Date.now() - started })
       return true
     } catch (error) {
-      events.emit({
+      this.emit(slot, {
         type: 'validate',
         clientId: slot.id,
         ok: false,
@@ -254,7 +300,7 @@ export class ClientPool<TClient> {
   }
 
   private async open(slot: Slot<TClient>, deadline: Deadline): Promise<TClient> {
-    const { adapter, events, packageName, retry } = this.options
+    const { adapter, packageName, retry } = this.options
     const started = Date.now()
     let refreshedAfterAuthFailure = false
     let secret: string | undefined
@@ -307,7 +353,7 @@ export class ClientPool<TClient> {
             lastFailure === 'capacity' ||
             lastFailure === 'network',
           onRetry: ({ attempt: failed, delayMs, error }) =>
-            events.emit({
+            this.emit(slot, {
               type: 'retry',
               clientId: slot.id,
               attempt: failed,
@@ -320,7 +366,7 @@ export class ClientPool<TClient> {
       slot.client = client
       slot.lastUsedAt = Date.now()
       slot.openedUnderPressure = capacityRefusals > 0
-      events.emit({ type: 'open', clientId: slot.id, durationMs: Date.now() - started })
+      this.emit(slot, { type: 'open', clientId: slot.id, durationMs: Date.now() - started })
       return client
     } catch (error) {
       const gaveUp = error instanceof RetryGaveUp ? error : new RetryGaveUp(error, 1, 'not-retryable')
@@ -348,7 +394,7 @@ export class ClientPool<TClient> {
                   `${packageName}: could not connect (${describeError(cause).message}) ${summary}`,
                   options,
                 )
-      events.emit({ type: 'error', clientId: slot.id, error: describeError(wrapped) })
+      this.emit(slot, { type: 'error', clientId: slot.id, error: describeError(wrapped) })
       throw redactError(wrapped)
     }
   }

@@ -1,4 +1,10 @@
-const known = new Set<string>()
+/**
+ * The secrets to cut out, most recently seen last. Bounded: an IAM token provider hands out a new
+ * token every few minutes for the life of the environment, and an unbounded set made `redact`
+ * slower and the heap larger with every one. The newest secrets are the ones still in use.
+ */
+const known = new Map<string, true>()
+const maxKnownSecrets = 64
 
 /** Credentials in URLs: `scheme://user:password@host` keeps the user, hides the password. */
 const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@/\s]+)@/gi
@@ -9,13 +15,19 @@ const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@/\s]+)@/gi
  * mangle ordinary words, and no real credential is that short.
  */
 export const rememberSecret = (secret: string | undefined): void => {
-  if (secret && secret.length >= 4) known.add(secret)
+  if (!secret || secret.length < 4) return
+  known.delete(secret)
+  known.set(secret, true)
+  if (known.size > maxKnownSecrets) known.delete(known.keys().next().value as string)
 }
+
+/** How many secrets are remembered now (bounded). */
+export const rememberedSecretCount = (): number => known.size
 
 /** Replaces remembered secrets and URL passwords in a text with `***`. */
 export const redact = (text: string): string => {
   let result = text.replace(urlCredentials, '$1:***@')
-  for (const secret of known) if (result.includes(secret)) result = result.split(secret).join('***')
+  for (const secret of known.keys()) if (result.includes(secret)) result = result.split(secret).join('***')
   return result
 }
 

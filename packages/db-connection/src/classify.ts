@@ -36,3 +36,14 @@ export const wasNeverSent = (error: unknown): boolean =>
 
 export const isQueryTimeout = (error: unknown): boolean =>
   (error as MysqlError)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT'
+
+/**
+ * Statements that leave state on the session beyond their own result: variables, locks,
+ * temporary tables, prepared statements, a transaction opened by hand, another database. A
+ * plain SELECT/INSERT/UPDATE/DELETE does not match (`UPDATE … SET` is not `SET` at the start),
+ * so an ordinary invocation pays no reset. A false positive costs one reset round trip.
+ */
+const sessionChanging =
+  /^\s*(?:SET\b|USE\b|LOCK\b|UNLOCK\b|BEGIN\b|START\b|XA\b|PREPARE\b|HANDLER\b|SAVEPOINT\b|CREATE\s+TEMPORARY\b)|GET_LOCK\s*\(|@\s*[A-Za-z_`'"]|\bTEMPORARY\b/i
+
+export const changesSession = (sql: string): boolean => sessionChanging.test(sql)

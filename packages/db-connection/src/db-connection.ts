@@ -5,51 +5,61 @@ import {
   Deadline,
   EventSink,
   fingerprint,
-  Lease,
+  invocationIdsOf,
   registryDelete,
   registryGet,
   remainingTimeMs,
+  Scope,
   type SecretSource,
   validateOptions,
 } from '@middy-downstream/core'
 import type { Context } from 'aws-lambda'
 import mysql, { type Connection } from 'mysql2/promise'
-import { mysqlAdapter } from './mysql-adapter.js'
+import { currentUser, mysqlAdapter } from './mysql-adapter.js'
 import { type DbConnectionOptions, defaults, packageName, schema } from './options.js'
 import { ReleaseDecider } from './release-policy.js'
 import { type DbSession, ReleasableDbSession, type SessionState } from './session.js'
-import { runStatement } from './statement.js'
 
 type Settings = typeof defaults & DbConnectionOptions<string>
 
-/** Releases one invocation's connection according to the policy; never throws. */
+/** Releases one invocation's connection according to the policy, exactly once; never throws. */
 const releaseSession = async (
-  lease: Lease<Connection>,
+  scope: Scope<Connection>,
   state: SessionState,
   outcome: 'success' | 'error',
   decider: ReleaseDecider,
   events: EventSink,
+  user: string | undefined,
 ): Promise<void> => {
-  if (!lease.acquired) return
-  const connection = lease.current
-  if (connection === undefined) {
-    // Dropped during the invocation (lost, timed out): nothing left to clean up.
-    await lease.release('keep', 'discarded')
+  if (scope.released) return
+  const connection = scope.current
+  if (!scope.acquired || connection === undefined) {
+    // Never used, or dropped during the invocation (lost, timed out): nothing left to clean up.
+    await scope.release('keep', 'discarded')
     return
   }
-  // Uncommitted work of a throwing handler (or of a raw connection) must not reach the next invocation.
-  if (outcome === 'error' || state.rawTaken || state.inTransaction) {
-    try {
-      await runStatement(connection, 'query', 'ROLLBACK', undefined, lease.deadline.bound(1_000))
-    } catch {
-      events.emit({ type: 'release', clientId: lease.clientId, action: 'destroy', reason: 'rollback-failed' })
-      await lease.release('destroy', 'rollback-failed')
-      return
-    }
+  // Uncommitted work of a throwing handler, or a raw connection's unknown state, must not reach
+  // the next invocation: the reset at release rolls back and clears the session.
+  if (outcome === 'error' || state.rawTaken || state.inTransaction) scope.dirty = true
+  if (state.rawTaken && currentUser(connection) !== user) {
+    events.emit({ type: 'release', clientId: scope.clientId, action: 'destroy', reason: 'user-changed' })
+    await scope.release('destroy', 'user-changed')
+    return
   }
-  const { disposition, reason } = await decider.decide(connection, lease.deadline, lease.takePressureSignal())
-  events.emit({ type: 'release', clientId: lease.clientId, action: disposition, reason })
-  await lease.release(disposition, reason)
+  const { disposition, reason } = await decider.decide(connection, scope.deadline, scope.takePressureSignal())
+  events.emit({ type: 'release', clientId: scope.clientId, action: disposition, reason })
+  await scope.release(disposition, reason)
+}
+
+/** The user a config logs in as: `config.user`, or the one in `config.uri`. */
+const userOf = (config: Settings['config']): string | undefined => {
+  if (config.user) return config.user
+  if (!config.uri) return undefined
+  try {
+    return decodeURIComponent(new URL(config.uri).username) || undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -71,16 +81,20 @@ export class ManagedDbConnection {
   readonly events: EventSink
   readonly pool: ClientPool<Connection>
   readonly decider: ReleaseDecider
+  /** The registry key: a fingerprint of the config without secrets. */
+  readonly key: string
+  readonly #settings: Settings
+  readonly #user: string | undefined
   /** The secret source of the invocation being served, when it comes from `request.internal`. */
-  private internalSecret?: SecretSource
+  #internalSecret?: SecretSource
 
-  constructor(
-    readonly key: string,
-    readonly settings: Settings,
-  ) {
+  constructor(key: string, settings: Settings) {
+    this.key = key
+    this.#settings = settings
     const { config } = settings
+    this.#user = userOf(config)
     this.events = new EventSink(packageName, key)
-    const staticSecret = settings.password ?? (config.password as string | undefined)
+    const staticSecret = settings.password ?? config.password
     const fleet = settings.fleet ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'default'
     this.pool = new ClientPool<Connection>({
       packageName,
@@ -91,7 +105,7 @@ export class ManagedDbConnection {
       }),
       events: this.events,
       secret: () => {
-        const source = this.internalSecret ?? staticSecret
+        const source = this.#internalSecret ?? staticSecret
         return typeof source === 'function' ? source() : (source ?? '')
       },
       sharing: 'exclusive',
@@ -111,7 +125,7 @@ export class ManagedDbConnection {
         reapZombies: settings.reapZombies,
         reapMaxPerInvocation: settings.reapMaxPerInvocation,
         reapMinIdleSeconds: settings.reapMinIdleSeconds,
-        user: config.user ?? '',
+        user: this.#user ?? '',
         database: config.database,
         fleet,
       },
@@ -126,8 +140,7 @@ export class ManagedDbConnection {
 
   /** A session for one invocation (or one unit of work outside Lambda); release it when done. */
   session(context?: unknown): ReleasableDbSession {
-    const { session } = this.begin(context)
-    return session
+    return this.begin(context).session
   }
 
   /** Closes every connection of this environment for good and forgets this config. */
@@ -136,17 +149,28 @@ export class ManagedDbConnection {
     await this.pool.dispose()
   }
 
-  /** @internal Used by the middleware. */
-  begin(context: unknown, internalSecret?: SecretSource) {
-    if (internalSecret !== undefined) this.internalSecret = internalSecret
-    const remaining = remainingTimeMs(context)
-    this.decider.observeInvocation(remaining)
-    const lease = new Lease(this.pool, Deadline.fromContext(context, this.settings.marginMs))
+  /** @internal Used by the middleware: one invocation's scope and its handle. */
+  begin(context: unknown, internalSecret?: SecretSource, deadline?: Deadline) {
+    if (internalSecret !== undefined) this.#internalSecret = internalSecret
+    this.decider.observeInvocation(remainingTimeMs(context))
+    const scope = new Scope(this.pool, deadline ?? Deadline.fromContext(context, this.#settings.marginMs), {
+      packageName,
+      invocation: invocationIdsOf(context),
+    })
     const state: SessionState = { inTransaction: false, rawTaken: false }
     const release = (outcome: 'success' | 'error') =>
-      releaseSession(lease, state, outcome, this.decider, this.events)
-    const session = new ReleasableDbSession(lease, state, this.events, this.settings.queryTimeoutMs, release)
-    return { session, lease, state, release }
+      releaseSession(scope, state, outcome, this.decider, this.events, this.#user)
+    const session = new ReleasableDbSession(scope, state, this.events, this.#settings.queryTimeoutMs, release)
+    return { session, scope, release }
+  }
+
+  /** What `JSON.stringify` and `console.log` show: the key, never the config or a password. */
+  toJSON(): object {
+    return { package: packageName, key: this.key, user: this.#user, connections: this.pool.size }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `ManagedDbConnection ${JSON.stringify(this.toJSON())}`
   }
 }
 
@@ -155,6 +179,12 @@ const normalize = <TKey extends string>(options: DbConnectionOptions<TKey>): Set
   if (options === undefined || options.config === undefined) {
     throw new TypeError(
       `${packageName}: option "config" is required; pass { config: { host, user, database } }`,
+    )
+  }
+  const { host, socketPath, uri } = options.config
+  if (!host && !socketPath && !uri) {
+    throw new TypeError(
+      `${packageName}: option "config" names no server; pass config.host (or config.socketPath, or config.uri)`,
     )
   }
   if (
@@ -174,9 +204,9 @@ const normalize = <TKey extends string>(options: DbConnectionOptions<TKey>): Set
 
 /** The fingerprint of a config: everything that shapes the connection, nothing secret. */
 const keyOf = (settings: Settings): string => {
-  const { password: _p, onEvent: _o, contextKey: _k, eager: _e, createConnection, config, ...rest } = settings
+  const { password: _p, onEvent: _o, contextKey: _k, eager: _e, config, ...rest } = settings
   const { password: _configPassword, ...publicConfig } = config
-  return fingerprint('db', { config: publicConfig, ...rest, createConnection: createConnection?.name })
+  return fingerprint('db', { config: publicConfig, ...rest })
 }
 
 /**
@@ -197,6 +227,19 @@ export const createDbConnection = (options: DbConnectionOptions<string>): Manage
 /** The context a handler sees with `dbConnection({ contextKey })`: `context.db` by default. */
 export type DbConnectionContext<TKey extends string = 'db'> = Context & { [K in TKey]: DbSession }
 
+/** A secret source that reads `request.internal[key]` (put there by e.g. @middy/rds-signer). */
+const internalSecretOf =
+  (request: Request, key: string): SecretSource =>
+  async () => {
+    const value = await (request.internal as Record<string, unknown>)[key]
+    if (typeof value !== 'string' || value === '') {
+      throw new TypeError(
+        `${packageName}: request.internal.${key} holds no password; check the middleware that should put it there (e.g. @middy/rds-signer with setToContext: false) runs before db-connection`,
+      )
+    }
+    return value
+  }
+
 /**
  * Middy middleware: a managed MySQL/MariaDB/Aurora MySQL connection on `context.db`, opened on
  * the first query, reused while warm, checked after a freeze, released after each invocation by
@@ -206,7 +249,7 @@ export type DbConnectionContext<TKey extends string = 'db'> = Context & { [K in 
  * import middy from '@middy/core'
  * import dbConnection from '@middy-downstream/db-connection'
  *
- * export const handler = middy()
+ * export const handler = middy<{ id: number }>()
  *   .use(dbConnection({ config: { host: process.env.DB_HOST, user: 'app', password: process.env.DB_PASSWORD, database: 'shop' } }))
  *   .handler(async (event, context) => context.db.query('SELECT * FROM orders WHERE id = ?', [event.id]))
  */
@@ -217,31 +260,16 @@ export const dbConnection = <const TKey extends string = 'db'>(
   // Middleware-level settings are this middleware's own; the connections may be shared.
   const settings = normalize(options)
   const readInternal = settings.passwordFromInternal
-  return createManagedMiddleware({
+  return createManagedMiddleware<DbSession>({
     name: 'db-connection',
     contextKey: settings.contextKey,
     events: managed.events,
     marginMs: settings.marginMs,
     eager: settings.eager,
-    begin: (request: Request) => {
-      const internalSecret = readInternal
-        ? async () => {
-            const value = await (request.internal as Record<string, unknown>)[readInternal]
-            if (typeof value !== 'string' || value === '') {
-              throw new TypeError(
-                `${packageName}: request.internal.${readInternal} holds no password; check the middleware that should put it there (e.g. @middy/rds-signer with setToContext: false) runs before db-connection`,
-              )
-            }
-            return value
-          }
-        : undefined
-      const { session, lease, release } = managed.begin(request.context, internalSecret)
-      return {
-        handle: session as DbSession,
-        acquire: () => lease.client(),
-        release,
-        over: () => lease.deadline.expiresAt + settings.marginMs < Date.now(),
-      }
+    begin: (request, deadline) => {
+      const secret = readInternal ? internalSecretOf(request, readInternal) : undefined
+      const { session, scope, release } = managed.begin(request.context, secret, deadline)
+      return { handle: session, acquire: () => scope.client(), release }
     },
   }) as MiddlewareObj<unknown, unknown, Error, DbConnectionContext<TKey>>
 }

@@ -1,6 +1,7 @@
 export {
   AuthenticationError,
   CapacityError,
+  ClosedError,
   ConnectError,
   ConnectionLostError,
   DeadlineError,
@@ -8,6 +9,7 @@ export {
   type LifecycleCounters,
   type LifecycleEvent,
   OperationError,
+  ReleasedError,
   TransactionError,
 } from '@middy-downstream/core'
 export type { CapacitySample } from './capacity.js'

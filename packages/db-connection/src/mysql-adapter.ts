@@ -10,9 +10,10 @@ type CoreConnection = {
   _fatalError?: unknown
   _protocolError?: unknown
   _closing?: boolean
-  stream?: { destroyed?: boolean }
+  stream?: { destroyed?: boolean; destroy?: () => void; ref?: () => void; unref?: () => void }
   serverVersion?: string
   _handshakePacket?: { serverVersion?: string }
+  config?: { user?: string; password?: string; password1?: string }
 }
 
 const core = (connection: Connection): CoreConnection =>
@@ -26,6 +27,18 @@ export interface MysqlAdapterOptions {
   config: ConnectionOptions
   fleet: string
   createConnection: (options: ConnectionOptions) => Promise<Connection>
+}
+
+/** The user a connection is logged in as now (`changeUser` on the raw connection changes it). */
+export const currentUser = (connection: Connection): string | undefined => core(connection).config?.user
+
+/**
+ * Drops the socket now. mysql2's `destroy()` only ends the stream, which waits for the server's
+ * answer: after a statement timeout that socket would keep the process alive until then.
+ */
+const destroyConnection = (connection: Connection): void => {
+  core(connection).stream?.destroy?.()
+  connection.destroy()
 }
 
 export const mysqlAdapter = ({
@@ -42,11 +55,29 @@ export const mysqlAdapter = ({
     })
     // An idle connection that the server drops emits 'error'; unhandled, it would crash the process.
     connection.on('error', () => {})
+    // mysql2 keeps the password in the connection's config for changeUser; a logged raw connection
+    // would show it. Nothing else reads it after the handshake.
+    const settings = core(connection).config
+    if (settings) {
+      settings.password = undefined
+      settings.password1 = undefined
+    }
     return connection
   },
   ping: (connection, timeoutMs) => runStatement(connection, 'query', 'SELECT 1', undefined, timeoutMs),
   close: (connection) => connection.end(),
-  destroy: (connection) => connection.destroy(),
+  destroy: destroyConnection,
+  // COM_RESET_CONNECTION: rolls back, drops variables, temporary tables, named locks and prepared
+  // statements; the default database is selected again in case the invocation changed it.
+  reset: async (connection, timeoutMs) => {
+    await connection.reset()
+    if (config.database) await runStatement(connection, 'query', 'USE ??', [config.database], timeoutMs)
+  },
+  setRef: (connection, ref) => {
+    const stream = core(connection).stream
+    if (ref) stream?.ref?.()
+    else stream?.unref?.()
+  },
   isBroken: (connection) => {
     const c = core(connection)
     return Boolean(c._fatalError || c._protocolError || c._closing || c.stream?.destroyed)

@@ -1,7 +1,9 @@
 import {
   type BackoffStrategy,
+  contextKeyRule,
   type LifecycleEvent,
   type OptionsSchema,
+  portRule,
   type SecretSource,
   withAliases,
 } from '@middy-downstream/core'
@@ -154,56 +156,65 @@ export const defaults = {
 
 const ms = { type: 'number', min: 0 } as const
 
-export const schema: OptionsSchema = withAliases(
-  {
-    config: {
-      type: 'custom',
-      expected: 'an object of mysql2 connection options',
-      check: (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-      fix: 'pass { config: { host, user, database } }',
-    },
-    password: { type: 'stringOrFunction', fix: 'pass the password, or a function returning a fresh one' },
-    passwordFromInternal: { type: 'string', nonEmpty: true },
-    contextKey: { type: 'string', nonEmpty: true },
-    release: { type: 'oneOf', values: ['auto', 'keep', 'close'] },
-    eager: { type: 'boolean' },
-    validateAfterIdleMs: ms,
-    validateTimeoutMs: { type: 'number', min: 1 },
-    connectTimeoutMs: { type: 'number', min: 1 },
-    closeTimeoutMs: { type: 'number', min: 1 },
-    marginMs: ms,
-    queryTimeoutMs: { type: 'number', min: 1 },
-    retry: {
-      type: 'custom',
-      expected:
-        '{ strategy?: "full" | "decorrelated", baseMs?: number >= 1, capMs?: number >= baseMs, maxAttempts?: integer >= 1 }',
-      check: (value) => {
-        if (typeof value !== 'object' || value === null) return false
-        const r = value as Record<string, unknown>
-        const known = ['strategy', 'baseMs', 'capMs', 'maxAttempts']
-        if (Object.keys(r).some((k) => !known.includes(k))) return false
-        if (r.strategy !== undefined && r.strategy !== 'full' && r.strategy !== 'decorrelated') return false
-        const positive = (v: unknown) =>
-          v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 1)
-        if (!positive(r.baseMs) || !positive(r.capMs)) return false
-        if (
-          r.maxAttempts !== undefined &&
-          !(Number.isInteger(r.maxAttempts) && (r.maxAttempts as number) >= 1)
-        )
-          return false
-        return true
+export const schema: OptionsSchema = {
+  config: {
+    type: 'shape',
+    description: 'an object of mysql2 connection options',
+    fix: 'pass { config: { host, user, database } }',
+    fields: {
+      host: { type: 'string', nonEmpty: true, fix: 'pass the server name, e.g. host: process.env.DB_HOST' },
+      port: portRule,
+      user: { type: 'string', nonEmpty: true },
+      password: {
+        type: 'string',
+        fix: 'pass the password as a string, or use the "password" option for a provider',
       },
+      database: { type: 'string', nonEmpty: true },
+      socketPath: { type: 'string', nonEmpty: true },
+      uri: { type: 'string', nonEmpty: true, fix: 'pass a mysql:// URL' },
+      connectTimeout: { type: 'number', min: 1, fix: 'use the connectTimeoutMs option' },
     },
-    utilizationThreshold: { type: 'number', min: 0, max: 1 },
-    capacityCheckIntervalMs: ms,
-    reapZombies: { type: 'boolean' },
-    reapMaxPerInvocation: { type: 'number', min: 0, integer: true },
-    reapMinIdleSeconds: { type: 'number', min: 0, integer: true },
-    fleet: { type: 'string', nonEmpty: true },
-    proxy: { type: 'boolean' },
-    maxConnectionsPerEnvironment: { type: 'number', min: 1, integer: true },
-    onEvent: { type: 'function' },
-    createConnection: { type: 'function' },
   },
-  migrationAliases,
-)
+  password: { type: 'stringOrFunction', fix: 'pass the password, or a function returning a fresh one' },
+  passwordFromInternal: { type: 'string', nonEmpty: true },
+  contextKey: contextKeyRule,
+  release: { type: 'oneOf', values: ['auto', 'keep', 'close'] },
+  eager: { type: 'boolean' },
+  validateAfterIdleMs: ms,
+  validateTimeoutMs: { type: 'number', min: 1 },
+  connectTimeoutMs: { type: 'number', min: 1 },
+  closeTimeoutMs: { type: 'number', min: 1 },
+  marginMs: ms,
+  queryTimeoutMs: { type: 'number', min: 1 },
+  retry: {
+    type: 'custom',
+    expected:
+      '{ strategy?: "full" | "decorrelated", baseMs?: number >= 1, capMs?: number >= baseMs, maxAttempts?: integer >= 1 }',
+    check: (value) => {
+      if (typeof value !== 'object' || value === null) return false
+      const r = value as Record<string, unknown>
+      const known = ['strategy', 'baseMs', 'capMs', 'maxAttempts']
+      if (Object.keys(r).some((k) => !known.includes(k))) return false
+      if (r.strategy !== undefined && r.strategy !== 'full' && r.strategy !== 'decorrelated') return false
+      const positive = (v: unknown) =>
+        v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 1)
+      if (!positive(r.baseMs) || !positive(r.capMs)) return false
+      if (r.maxAttempts !== undefined && !(Number.isInteger(r.maxAttempts) && (r.maxAttempts as number) >= 1))
+        return false
+      return true
+    },
+  },
+  utilizationThreshold: { type: 'number', min: 0, max: 1 },
+  capacityCheckIntervalMs: ms,
+  reapZombies: { type: 'boolean' },
+  reapMaxPerInvocation: { type: 'number', min: 0, integer: true },
+  reapMinIdleSeconds: { type: 'number', min: 0, integer: true },
+  fleet: { type: 'string', nonEmpty: true },
+  proxy: { type: 'boolean' },
+  maxConnectionsPerEnvironment: { type: 'number', min: 1, integer: true },
+  onEvent: { type: 'function' },
+  createConnection: { type: 'function' },
+}
+
+// serverless-mysql's and @middy/rds's option names get a "did you mean" naming ours.
+withAliases(schema, migrationAliases)

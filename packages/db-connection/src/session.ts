@@ -3,13 +3,13 @@ import {
   DeadlineError,
   DownstreamError,
   type EventSink,
-  type Lease,
   OperationError,
   redactError,
+  type Scope,
   TransactionError,
 } from '@middy-downstream/core'
 import type { Connection, ResultSetHeader } from 'mysql2/promise'
-import { isConnectionLost, isQueryTimeout, wasNeverSent } from './classify.js'
+import { changesSession, isConnectionLost, isQueryTimeout, wasNeverSent } from './classify.js'
 import { packageName } from './options.js'
 import { runStatement, type StatementKind } from './statement.js'
 
@@ -20,6 +20,7 @@ export interface StatementOptions {
   /**
    * The statement may run twice without harm. Only then is it re-run once on a new connection
    * when the connection is lost while it is in flight (it may already have run).
+   * @default false
    */
   idempotent?: boolean
   /** Longest this statement may take; always also bounded by the invocation's remaining time. */
@@ -30,8 +31,9 @@ type Kind = StatementKind
 
 /** Per-invocation state the release policy needs. */
 export interface SessionState {
+  /** A transaction is starting, open or ending: statements outside its `tx` are refused. */
   inTransaction: boolean
-  /** The handler took the raw connection: its transaction state is unknown. */
+  /** The handler took the raw connection: its session state is unknown. */
   rawTaken: boolean
 }
 
@@ -85,18 +87,43 @@ abstract class Statements {
     values: unknown,
     options: StatementOptions,
   ): Promise<QueryResult<T>>
+
+  /** What `JSON.stringify` and `console.log` show of a handle: never its connection or config. */
+  toJSON(): object {
+    return { handle: this.constructor.name }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `${this.constructor.name} {}`
+  }
 }
 
 /**
  * Statements on a transaction's connection: never re-run, never moved to another connection.
+ * Once the transaction has committed or rolled back, its `tx` refuses every statement.
  * @example await context.db.transaction(async (tx) => tx.query('UPDATE stock SET n = n - 1'))
  */
 export class TransactionSession extends Statements {
-  constructor(
-    private readonly connection: Connection,
-    private readonly timeoutFor: (requested?: number) => number,
-  ) {
+  readonly #connection: Connection
+  readonly #scope: Scope<Connection>
+  readonly #timeoutFor: (requested?: number) => number
+  #ended = false
+
+  constructor(connection: Connection, scope: Scope<Connection>, timeoutFor: (requested?: number) => number) {
     super()
+    this.#connection = connection
+    this.#scope = scope
+    this.#timeoutFor = timeoutFor
+  }
+
+  /** @internal The transaction committed or rolled back. */
+  end(): void {
+    this.#ended = true
+  }
+
+  /** @internal START TRANSACTION / COMMIT: ours, ended by us, so they leave no state to reset. */
+  control(sql: string): Promise<unknown> {
+    return this.send('query', sql, undefined, undefined)
   }
 
   protected async run<T>(
@@ -105,9 +132,25 @@ export class TransactionSession extends Statements {
     values: unknown,
     options: StatementOptions,
   ): Promise<QueryResult<T>> {
-    const timeout = this.timeoutFor(options.timeoutMs)
+    if (changesSession(sql)) this.#scope.dirty = true
+    return (await this.send(kind, sql, values, options.timeoutMs)) as QueryResult<T>
+  }
+
+  private async send(
+    kind: Kind,
+    sql: string,
+    values: unknown,
+    timeoutMs: number | undefined,
+  ): Promise<unknown> {
+    this.#scope.assertLive('a transaction handle (tx)')
+    if (this.#ended) {
+      throw new TransactionError(
+        `${packageName}: the transaction has already ended; nothing was sent. Await every tx statement inside the transaction callback`,
+        { package: packageName },
+      )
+    }
     try {
-      return (await runStatement(this.connection, kind, sql, values, timeout)) as QueryResult<T>
+      return await runStatement(this.#connection, kind, sql, values, this.#timeoutFor(timeoutMs))
     } catch (error) {
       redactError(error)
       if (isQueryTimeout(error) || isConnectionLost(error) || wasNeverSent(error)) {
@@ -123,7 +166,8 @@ export class TransactionSession extends Statements {
 
 /**
  * The managed database handle of one invocation (`context.db`): the connection is taken on the
- * first statement, checked and replaced when dead, and released after the invocation.
+ * first statement, checked and replaced when dead, and released after the invocation. After that
+ * every use fails at once with a `ReleasedError`.
  *
  * @example
  * const orders = await context.db.query<Order>('SELECT * FROM orders WHERE id = ?', [id])
@@ -133,43 +177,45 @@ export class TransactionSession extends Statements {
  * })
  */
 export class DbSession extends Statements {
-  constructor(
-    protected readonly lease: Lease<Connection>,
-    protected readonly state: SessionState,
-    private readonly events: EventSink,
-    private readonly queryTimeoutMs: number,
-  ) {
+  readonly #scope: Scope<Connection>
+  readonly #state: SessionState
+  readonly #events: EventSink
+  readonly #queryTimeoutMs: number
+
+  constructor(scope: Scope<Connection>, state: SessionState, events: EventSink, queryTimeoutMs: number) {
     super()
+    this.#scope = scope
+    this.#state = state
+    this.#events = events
+    this.#queryTimeoutMs = queryTimeoutMs
   }
 
   /**
    * Runs `work` in a transaction on one connection: committed when it resolves, rolled back when
    * it throws. Statements inside are never re-run; if the connection is lost, the transaction
-   * fails with a `TransactionError`.
+   * fails with a `TransactionError`. While it is open, statements on the handle itself are
+   * refused (they would join it).
    */
   async transaction<T>(work: (tx: TransactionSession) => Promise<T>): Promise<T> {
-    if (this.state.inTransaction) {
-      throw new TransactionError(
-        `${packageName}: a transaction is already open in this invocation; use SAVEPOINT inside it`,
-        {
-          package: packageName,
-        },
-      )
-    }
-    const connection = await this.lease.client()
-    const tx = new TransactionSession(connection, (requested) => this.timeoutFor(requested))
-    this.state.inTransaction = true
-    this.lease.inFlight += 1
+    const scope = this.#scope
+    scope.assertLive('context.db.transaction')
+    this.refuseInsideTransaction('a transaction is already open in this invocation; use SAVEPOINT inside it')
+    // Claimed before the first await: a statement issued meanwhile must not join it.
+    this.#state.inTransaction = true
+    scope.begin()
+    let tx: TransactionSession | undefined
     let committing = false
     try {
-      await tx.query('START TRANSACTION')
+      const connection = await scope.client()
+      tx = new TransactionSession(connection, scope, (requested) => this.timeoutFor(requested))
+      await tx.control('START TRANSACTION')
       const result = await work(tx)
       committing = true
-      await tx.query('COMMIT')
+      await tx.control('COMMIT')
       return result
     } catch (error) {
-      if (!committing) await this.rollback(connection)
-      else this.lease.discard('commit-failed')
+      if (tx && !committing) await this.rollback()
+      else if (committing) scope.discard('commit-failed')
       if (committing && error instanceof TransactionError) {
         throw new TransactionError(
           `${packageName}: the connection was lost during COMMIT; the transaction may or may not have been committed`,
@@ -178,34 +224,45 @@ export class DbSession extends Statements {
       }
       throw error
     } finally {
-      this.state.inTransaction = false
-      this.lease.inFlight -= 1
+      tx?.end()
+      this.#state.inTransaction = false
+      scope.end()
     }
   }
 
   /**
    * The underlying mysql2 promise connection, for what the handle does not cover (streams,
-   * `changeUser`…). Its transaction state is unknown to the middleware, so it is rolled back
-   * after the invocation.
+   * `changeUser`…). Its session state is unknown to the middleware, so after the invocation it is
+   * reset (COM_RESET_CONNECTION), or dropped if its user was changed.
    */
   async connection(): Promise<Connection> {
-    const connection = await this.lease.client()
-    this.state.rawTaken = true
+    this.#scope.assertLive('context.db.connection')
+    const connection = await this.#scope.client()
+    this.#state.rawTaken = true
+    this.#scope.dirty = true
+    this.#scope.hold()
     return connection
   }
 
   /** Rolls back whatever is open; a connection that cannot roll back is dropped. */
-  protected async rollback(connection: Connection): Promise<void> {
+  private async rollback(): Promise<void> {
+    const connection = this.#scope.current
+    if (!connection) return
     try {
       await runStatement(connection, 'query', 'ROLLBACK', undefined, this.timeoutFor(1_000))
     } catch {
-      this.lease.discard('rollback-failed')
+      this.#scope.discard('rollback-failed')
     }
   }
 
-  protected timeoutFor(requested?: number): number {
-    return this.lease.deadline.bound(
-      Math.min(requested ?? Number.POSITIVE_INFINITY, this.queryTimeoutMs, 2 ** 31 - 1),
+  private refuseInsideTransaction(message: string): void {
+    if (this.#state.inTransaction)
+      throw new TransactionError(`${packageName}: ${message}`, { package: packageName })
+  }
+
+  private timeoutFor(requested?: number): number {
+    return this.#scope.deadline.bound(
+      Math.min(requested ?? Number.POSITIVE_INFINITY, this.#queryTimeoutMs, 2 ** 31 - 1),
     )
   }
 
@@ -215,77 +272,89 @@ export class DbSession extends Statements {
     values: unknown,
     options: StatementOptions,
   ): Promise<QueryResult<T>> {
-    if (this.state.inTransaction) {
-      // A statement outside `tx` while a transaction is open would join it on the same connection.
-      throw new TransactionError(
-        `${packageName}: a transaction is open: run statements through its tx handle`,
-        {
-          package: packageName,
-        },
-      )
-    }
+    const scope = this.#scope
+    scope.assertLive(`context.db.${kind}`)
+    // A statement outside `tx` while a transaction is open would join it on the same connection.
+    this.refuseInsideTransaction('a transaction is open: run statements through its tx handle')
+    if (changesSession(sql)) scope.dirty = true
     for (let attempt = 1; ; attempt++) {
       const timeout = this.timeoutFor(options.timeoutMs)
       try {
-        const rows = await this.lease.use((connection) =>
-          runStatement(connection, kind, sql, values, timeout),
-        )
+        const rows = await scope.use((connection) => runStatement(connection, kind, sql, values, timeout))
         return rows as QueryResult<T>
       } catch (error) {
-        redactError(error)
-        // Already one of ours: could not connect, ran out of time waiting for a connection.
-        if (error instanceof DownstreamError) throw error
-        if (isQueryTimeout(error)) {
-          this.lease.discard('statement-timeout')
-          throw timedOut(error, timeout)
-        }
-        // Refused before it was sent: safe to run on a new connection, idempotent or not.
-        if (wasNeverSent(error) && attempt === 1) {
-          this.lease.discard('closed-before-send')
-          this.events.emit({
-            type: 'retry',
-            attempt,
-            delayMs: 0,
-            reason: 'connection closed before the statement was sent',
-          })
-          continue
-        }
-        if (isConnectionLost(error)) {
-          this.lease.discard('connection-lost')
-          if (options.idempotent && attempt === 1 && !this.lease.deadline.expired) {
-            this.events.emit({
-              type: 'retry',
-              attempt,
-              delayMs: 0,
-              reason: 'connection lost; idempotent statement re-run',
-            })
-            continue
-          }
-          throw connectionLost(error, 'the statement')
-        }
-        throw failed(error)
+        const retry = this.onStatementError(error, attempt, timeout, options)
+        if (!retry) throw error
       }
     }
+  }
+
+  /**
+   * Turns a failed statement into the error to throw, or decides to run it again on a new
+   * connection (returns true) when that is safe.
+   */
+  private onStatementError(
+    error: unknown,
+    attempt: number,
+    timeout: number,
+    options: StatementOptions,
+  ): true {
+    const scope = this.#scope
+    redactError(error)
+    // Already one of ours: could not connect, ran out of time waiting, used after release.
+    if (error instanceof DownstreamError) throw error
+    if (isQueryTimeout(error) || (scope.deadline.expired && isConnectionLost(error))) {
+      scope.discard('statement-timeout')
+      throw timedOut(error, timeout)
+    }
+    // Refused before it was sent: safe to run on a new connection, idempotent or not.
+    if (wasNeverSent(error) && attempt === 1) {
+      scope.discard('closed-before-send')
+      this.#events.emit({
+        type: 'retry',
+        attempt,
+        delayMs: 0,
+        reason: 'connection closed before the statement was sent',
+      })
+      return true
+    }
+    if (isConnectionLost(error)) {
+      scope.discard('connection-lost')
+      if (options.idempotent && attempt === 1 && !scope.deadline.expired) {
+        this.#events.emit({
+          type: 'retry',
+          attempt,
+          delayMs: 0,
+          reason: 'connection lost; idempotent statement re-run',
+        })
+        return true
+      }
+      throw connectionLost(error, 'the statement')
+    }
+    throw failed(error)
   }
 }
 
 /** A session used without Middy: call `release()` when the invocation is done. */
 export class ReleasableDbSession extends DbSession {
+  readonly #releaser: (outcome: 'success' | 'error') => Promise<void>
+
   constructor(
-    lease: Lease<Connection>,
+    scope: Scope<Connection>,
     state: SessionState,
     events: EventSink,
     queryTimeoutMs: number,
-    private readonly releaser: (outcome: 'success' | 'error') => Promise<void>,
+    releaser: (outcome: 'success' | 'error') => Promise<void>,
   ) {
-    super(lease, state, events, queryTimeoutMs)
+    super(scope, state, events, queryTimeoutMs)
+    this.#releaser = releaser
   }
 
   /**
-   * Applies the release policy. Pass `'error'` when the work failed, so an open transaction is
-   * rolled back. Never throws.
+   * Applies the release policy, once. Pass `'error'` when the work failed, so an open transaction
+   * is rolled back. Never throws. Afterwards every use of this session fails with `ReleasedError`.
    */
   release(outcome: 'success' | 'error' = 'success'): Promise<void> {
-    return this.releaser(outcome)
+    return this.#releaser(outcome)
   }
 }

@@ -383,8 +383,8 @@ describe('options', () => {
     ],
     [{ config: {}, retry: { baseMs: 0 } }, 'option "retry" must be'],
     [{ config: {}, maxConnectionsPerEnviroment: 2 }, 'did you mean "maxConnectionsPerEnvironment"?'],
-    [{ config: {}, password: 42 }, 'option "password" must be a string or a function, got number 42'],
-    [{ config: {}, password: 'x', passwordFromInternal: 'token' }, 'exclude each other'],
+    [{ config: {}, password: 42 }, 'option "password" must be a string or a function, got number;'],
+    [{ config: { host: 'db' }, password: 'x', passwordFromInternal: 'token' }, 'exclude each other'],
   ])('%j is rejected at construction with a TypeError', (options, message) => {
     expect(() => dbConnection(options as never)).toThrow(TypeError)
     expect(() => dbConnection(options as never)).toThrow(message)

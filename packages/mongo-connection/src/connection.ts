@@ -4,12 +4,12 @@ import {
   Deadline,
   EventSink,
   fingerprint,
-  Lease,
   type LifecycleCounters,
   redact,
   registryDelete,
   registryGet,
   rememberSecret,
+  Scope,
   validateOptions,
   yieldToEventLoop,
 } from '@middy-downstream/core'
@@ -104,7 +104,7 @@ const withoutSecrets = (clientOptions: MongoClientOptions): Record<string, unkno
  * guard that closes the client if the invocation is still running at its deadline.
  */
 class InvocationScope {
-  readonly lease: Lease<MongoClient>
+  readonly lease: Scope<MongoClient>
   readonly handle: MongoLease
   client?: MongoClient
   private timer?: NodeJS.Timeout
@@ -118,7 +118,7 @@ class InvocationScope {
     /** True once the invocation ended without reaching `after`/`onError` (a Middy early return). */
     private readonly ended: () => boolean = () => false,
   ) {
-    this.lease = new Lease(shared.pool, deadline)
+    this.lease = new Scope(shared.pool, deadline, { packageName })
     const scope = this
     const dbName = connection.options.dbName
     this.handle = {

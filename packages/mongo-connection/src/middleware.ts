@@ -55,7 +55,6 @@ export const mongoConnection = <K extends string = 'mongo'>(
         handle: scope.handle,
         acquire: () => scope.acquire(),
         release: (outcome) => scope.release(outcome),
-        over: () => scope.over(),
       }
     },
   })

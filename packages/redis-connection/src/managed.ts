@@ -1,11 +1,11 @@
 import {
   Deadline,
   EventSink,
-  Lease,
   type LifecycleCounters,
   type ReleaseDisposition,
   registryDelete,
   registryGet,
+  Scope,
 } from '@middy-downstream/core'
 import { type Cluster, Redis as DefaultRedis } from 'ioredis'
 import { RedisManager } from './manager.js'
@@ -50,7 +50,7 @@ const dispositions: Record<ReleasePolicy, ReleaseDisposition> = {
  * }
  */
 export class RedisScope<TClient extends RedisClient = DefaultRedis> {
-  private readonly lease: Lease<TClient>
+  private readonly lease: Scope<TClient>
   private current?: TClient
   private entered = false
 
@@ -59,7 +59,7 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
     readonly deadline: Deadline,
     private readonly policy: ReleasePolicy,
   ) {
-    this.lease = new Lease(manager.pool, deadline)
+    this.lease = new Scope(manager.pool, deadline, { packageName })
   }
 
   /**

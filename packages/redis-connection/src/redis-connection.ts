@@ -68,26 +68,19 @@ export function redisConnection(
   checkOptions(options)
   const { contextKey = defaults.contextKey, eager = defaults.eager, ...clientOptions } = options
   const managed = new ManagedRedis<RedisClient>(clientOptions)
-  return createManagedMiddleware<undefined>({
+  return createManagedMiddleware<RedisClient>({
     name: 'redis-connection',
     contextKey,
     events: managed.events,
     marginMs: managed.settings.marginMs,
-    // The context gets the client itself, so it is acquired (no I/O on a warm, recently used
-    // client) in before; it connects on its first command unless the user asked for eager.
+    // The handle is the client itself, so it is acquired (no I/O on a warm, recently used client)
+    // in before; it connects on its first command unless the user asked for eager.
     eager: true,
-    begin: (request, deadline) => {
+    begin: (_request, deadline) => {
       const scope = managed.begin(deadline)
       return {
-        handle: undefined,
-        acquire: async () => {
-          const client = eager ? await scope.connected() : await scope.client()
-          ;(request.context as unknown as Record<string, unknown>)[contextKey] = client
-        },
+        acquire: () => (eager ? scope.connected() : scope.client()),
         release: () => scope.release(),
-        // An invocation that returned early (Middy skips after) is over once its Lambda timeout,
-        // the deadline plus the margin, has passed.
-        over: () => scope.deadline.remaining() + managed.settings.marginMs < 0,
       }
     },
   })

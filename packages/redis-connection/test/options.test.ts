@@ -31,7 +31,7 @@ describe('options', () => {
     [
       'a numeric password',
       { password: 42 },
-      'option "password" must be a string or a function, got number 42',
+      'option "password" must be a string or a function, got number; pass the password',
     ],
     ['a class that is not ioredis', { Redis: class {} }, 'option "Redis" must be the Redis class of ioredis'],
     [

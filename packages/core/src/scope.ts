@@ -1,0 +1,217 @@
+import type { Deadline } from './deadline.js'
+import { ReleasedError } from './errors.js'
+import type { ClientPool, Slot } from './pool.js'
+
+export type ReleaseDisposition = 'keep' | 'close' | 'destroy'
+
+/** Who a scope belongs to, for events and error messages. */
+export interface ScopeInfo {
+  /** The package, for error messages. */
+  packageName: string
+  /** The invocation's request id and function name, copied onto the events of its client. */
+  invocation?: { awsRequestId?: string; functionName?: string }
+}
+
+/**
+ * One invocation's claim on the environment's managed client. It carries the invocation's
+ * deadline (computed once), takes a client on first use (an invocation that never uses it opens
+ * nothing), and is released exactly once. After release every use fails at once with
+ * `ReleasedError` and touches nothing: no slot taken, no connection opened, nothing sent.
+ *
+ * While the client is in use, a guard timer (unreferenced) waits for the deadline: an operation
+ * still in flight then gets its client destroyed at once, so no answer arrives later for a reader
+ * that is gone and no socket holds the process.
+ */
+export class Scope<TClient> {
+  #slot?: Slot<TClient>
+  #acquiring?: Promise<TClient>
+  #released = false
+  #guard?: NodeJS.Timeout
+  /** A raw client was handed out: its sockets stay referenced until release. */
+  #held = false
+  /** Operations started and not yet settled. */
+  inFlight = 0
+  /** The invocation left state on the client (session variables, a raw handle): reset it at release. */
+  dirty = false
+
+  constructor(
+    readonly pool: ClientPool<TClient>,
+    readonly deadline: Deadline,
+    readonly info: ScopeInfo,
+  ) {}
+
+  /** Whether this invocation ever took a client. */
+  get acquired(): boolean {
+    return this.#slot !== undefined
+  }
+
+  get released(): boolean {
+    return this.#released
+  }
+
+  get clientId(): number | undefined {
+    return this.#slot?.id
+  }
+
+  /** The client this invocation holds right now, without opening or validating one. */
+  get current(): TClient | undefined {
+    return this.#slot?.client
+  }
+
+  /** Throws `ReleasedError` once the scope is released; `what` names the use in the message. */
+  assertLive(what = 'the handle'): void {
+    if (this.#released) throw this.releasedError(what)
+  }
+
+  /** The invocation's client, opened or validated on first use. */
+  client(): Promise<TClient> {
+    if (this.#released) return Promise.reject(this.releasedError())
+    if (!this.#acquiring) {
+      const acquiring = this.acquire()
+      this.#acquiring = acquiring
+      acquiring.catch(() => {
+        if (this.#acquiring === acquiring) this.#acquiring = undefined
+      })
+    }
+    return this.#acquiring
+  }
+
+  /**
+   * Whether this invocation's client had to wait for the server to free a connection, read once:
+   * a release policy takes it as a sign to look at the server's capacity now.
+   */
+  takePressureSignal(): boolean {
+    const slot = this.#slot
+    if (!slot?.openedUnderPressure) return false
+    slot.openedUnderPressure = false
+    return true
+  }
+
+  /** Runs one operation on the client, counting it in flight and restarting the idle clock after. */
+  async use<T>(operation: (client: TClient) => Promise<T>): Promise<T> {
+    const client = await this.client()
+    this.begin()
+    try {
+      return await operation(client)
+    } finally {
+      this.end()
+    }
+  }
+
+  /** Marks an operation started outside `use` (a transaction); pair with `end()`. */
+  begin(): void {
+    this.inFlight += 1
+    if (this.inFlight === 1) this.updateRef()
+    if (!this.#guard && this.deadline.bounded) this.armGuard()
+  }
+
+  end(): void {
+    this.inFlight -= 1
+    if (this.inFlight === 0) this.updateRef()
+    if (this.#slot) this.pool.touch(this.#slot)
+  }
+
+  /**
+   * Keeps the client's sockets referenced until release: for a raw client handed to the handler,
+   * whose operations the scope cannot see. Otherwise sockets are referenced only while an
+   * operation is in flight, so an idle client never keeps a script or an invocation alive.
+   */
+  hold(): void {
+    this.#held = true
+    this.updateRef()
+  }
+
+  private updateRef(): void {
+    if (this.#slot) this.pool.setRef(this.#slot, this.#held || this.inFlight > 0)
+  }
+
+  /**
+   * Drops the client now (it is broken or its state unknown); the next `client()` of this
+   * invocation gets a new one.
+   */
+  discard(reason: string): void {
+    if (!this.#slot) return
+    this.pool.discard(this.#slot, reason)
+    this.#acquiring = undefined
+  }
+
+  /**
+   * Gives the client back, once: kept for the next invocation (reset first when `dirty`), closed
+   * gracefully, or destroyed. An operation still in flight makes the client's state unknown: it is
+   * destroyed whatever the disposition. Later calls do nothing.
+   */
+  async release(disposition: ReleaseDisposition, reason: string): Promise<void> {
+    if (this.#released) return
+    this.#released = true
+    clearTimeout(this.#guard)
+    this.#guard = undefined
+    const slot = this.#slot
+    this.#acquiring = undefined
+    this.#slot = undefined
+    if (!slot) return
+    try {
+      if (this.inFlight > 0) this.pool.discard(slot, 'released-with-operation-in-flight')
+      // A shared client still used by another in-flight invocation is closed by the last one.
+      else if (slot.holders > 1) return
+      else if (disposition === 'close') await this.pool.close(slot, reason)
+      else if (disposition === 'destroy') this.pool.discard(slot, reason)
+      else if (this.dirty) await this.pool.reset(slot, this.deadline)
+    } finally {
+      this.pool.giveBack(slot)
+    }
+  }
+
+  private releasedError(what = 'the client'): ReleasedError {
+    const id = this.info.invocation?.awsRequestId
+    const request = id ? ` (request ${id})` : ''
+    return new ReleasedError(
+      `${this.info.packageName}: ${what} was used after the invocation ended${request}; nothing was sent. Await all work before the handler returns`,
+      { package: this.info.packageName },
+    )
+  }
+
+  private armGuard(): void {
+    this.#guard = setTimeout(
+      () => {
+        this.#guard = undefined
+        if (this.inFlight > 0 && this.#slot) this.pool.discard(this.#slot, 'deadline')
+      },
+      Math.max(0, this.deadline.remaining()),
+    )
+    this.#guard.unref()
+  }
+
+  private async acquire(): Promise<TClient> {
+    const slot = this.#slot ?? (await this.pool.take(this.deadline))
+    // Released while waiting for a slot: hand it straight back.
+    if (this.#released) {
+      this.pool.giveBack(slot)
+      throw this.releasedError()
+    }
+    this.#slot = slot
+    if (this.info.invocation) slot.invocation = this.info.invocation
+    let client: TClient
+    try {
+      client = await this.pool.clientFor(slot, this.deadline)
+    } catch (error) {
+      if (this.#slot === slot) {
+        this.#slot = undefined
+        this.pool.giveBack(slot)
+      }
+      throw error
+    }
+    // Released while connecting: release() already gave the slot (and its new client) back.
+    if (this.#released) throw this.releasedError()
+    this.updateRef()
+    return client
+  }
+
+  /** What a logged scope shows: no pool, no config, no secret. */
+  toJSON(): object {
+    return { released: this.#released, clientId: this.clientId, inFlight: this.inFlight }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Scope ${JSON.stringify(this.toJSON())}`
+  }
+}

@@ -1,0 +1,120 @@
+import { describe, expect, test } from '@jest/globals'
+import { Deadline, ReleasedError, Scope } from '../src/index.js'
+import { fakeBackend, info, makePool } from './support/fake-backend.js'
+
+describe('Scope: one invocation, released exactly once', () => {
+  test('after release every use fails with ReleasedError and takes no slot', async () => {
+    const { adapter, state } = fakeBackend()
+    const pool = makePool(adapter, { maxClients: 1 })
+    const scope = new Scope(pool, Deadline.none(), info)
+    await scope.client()
+    await scope.release('keep', 'test')
+    for (let i = 0; i < 5; i++) {
+      await expect(scope.client()).rejects.toBeInstanceOf(ReleasedError)
+      await expect(scope.use(async () => 'ran')).rejects.toBeInstanceOf(ReleasedError)
+    }
+    expect(() => scope.assertLive('context.db.query')).toThrow(
+      /context\.db\.query was used after the invocation ended/,
+    )
+    // The only slot is still free for the next invocation, on the same connection.
+    const next = new Scope(pool, Deadline.none(), info)
+    await next.client()
+    expect(state.connects).toBe(1)
+  })
+
+  test('a second release does nothing', async () => {
+    const { adapter, state } = fakeBackend()
+    const pool = makePool(adapter)
+    const scope = new Scope(pool, Deadline.none(), info)
+    await scope.client()
+    await scope.release('destroy', 'first')
+    await scope.release('destroy', 'second')
+    expect(state.destroyed).toEqual([1])
+  })
+
+  test('released while waiting for a slot: the slot goes back, nothing opens', async () => {
+    const { adapter, state } = fakeBackend()
+    const pool = makePool(adapter, { maxClients: 1 })
+    const holder = new Scope(pool, Deadline.none(), info)
+    await holder.client()
+    const waiting = new Scope(pool, Deadline.none(), info)
+    const pending = waiting.client()
+    await waiting.release('keep', 'ended')
+    await holder.release('keep', 'done')
+    await expect(pending).rejects.toBeInstanceOf(ReleasedError)
+    const third = new Scope(pool, Deadline.none(), info)
+    await third.client()
+    expect(state.connects).toBe(1)
+  })
+
+  test('an operation still in flight at the deadline gets its client destroyed at once', async () => {
+    const { adapter, state } = fakeBackend()
+    const pool = makePool(adapter)
+    const scope = new Scope(pool, new Deadline(Date.now() + 30), info)
+    let finish!: () => void
+    const operation = scope.use(() => new Promise<void>((resolve) => (finish = resolve)))
+    const started = Date.now()
+    while (state.destroyed.length === 0) {
+      if (Date.now() - started > 5_000) throw new Error('the guard never fired')
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(state.destroyed).toEqual([1])
+    finish()
+    await operation
+    await scope.release('keep', 'done')
+  })
+
+  test('a dirty client is reset at release; one that cannot be reset is destroyed', async () => {
+    const { adapter, state } = fakeBackend()
+    let resets = 0
+    let failReset = false
+    adapter.reset = async () => {
+      resets += 1
+      if (failReset) throw new Error('reset failed')
+    }
+    const pool = makePool(adapter)
+    const clean = new Scope(pool, Deadline.none(), info)
+    await clean.client()
+    await clean.release('keep', 'clean')
+    expect(resets).toBe(0)
+    const dirty = new Scope(pool, Deadline.none(), info)
+    await dirty.client()
+    dirty.dirty = true
+    await dirty.release('keep', 'dirty')
+    expect(resets).toBe(1)
+    expect(state.destroyed).toEqual([])
+    failReset = true
+    const broken = new Scope(pool, Deadline.none(), info)
+    await broken.client()
+    broken.dirty = true
+    await broken.release('keep', 'dirty')
+    expect(state.destroyed).toEqual([1])
+    expect(pool.options.events.counters.resets).toBe(2)
+  })
+
+  test('sockets are referenced only while an operation is in flight, or while a raw client is held', async () => {
+    const { adapter } = fakeBackend()
+    let referenced = false
+    adapter.setRef = (_client, ref) => {
+      referenced = ref
+    }
+    const pool = makePool(adapter)
+    const scope = new Scope(pool, Deadline.none(), info)
+    const during = await scope.use(async () => referenced)
+    expect(during).toBe(true)
+    expect(referenced).toBe(false)
+    scope.hold()
+    expect(referenced).toBe(true)
+    await scope.release('keep', 'done')
+    expect(referenced).toBe(false)
+  })
+
+  test('a logged scope shows no pool and no config', async () => {
+    const { adapter } = fakeBackend()
+    const pool = makePool(adapter, { secret: 'pool-secret-1234' })
+    const scope = new Scope(pool, Deadline.none(), info)
+    await scope.client()
+    expect(JSON.stringify({ scope })).not.toContain('pool-secret')
+    expect(JSON.stringify({ scope })).toBe('{"scope":{"released":false,"clientId":1,"inFlight":0}}')
+  })
+})

@@ -1,0 +1,2 @@
+export type { InvariantFixture } from './fixture.js'
+export { runInvariantSuite } from './suite.js'
