@@ -25,6 +25,8 @@ const config: Config = {
   moduleNameMapper: {
     '^@middy/core$': middyCoreEntry,
     '^@middy-downstream/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    // Subpath entries (`@middy-downstream/db-connection/postgres`) are files next to index.ts.
+    '^@middy-downstream/([a-z-]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],

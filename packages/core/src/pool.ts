@@ -307,6 +307,7 @@ export class ClientPool<TClient> {
     let secretFetched = false
     let lastFailure = 'fatal' as ConnectFailure
     let capacityRefusals = 0
+    let lastCapacityError: unknown
     const attempt = async (attemptNumber: number): Promise<TClient> => {
       if (!secretFetched) {
         secret = await resolveSecret(this.options.secret)
@@ -329,7 +330,10 @@ export class ClientPool<TClient> {
         // A connect that completes after its timeout must not leave a socket behind.
         connecting.then((late) => adapter.destroy(late)).catch(() => {})
         lastFailure = adapter.classifyConnectError(error)
-        if (lastFailure === 'capacity') capacityRefusals += 1
+        if (lastFailure === 'capacity') {
+          capacityRefusals += 1
+          lastCapacityError = error
+        }
         // An expired token (RDS IAM, ElastiCache) is refreshed once, then the attempt repeats.
         if (
           lastFailure === 'authentication' &&
@@ -370,30 +374,32 @@ export class ClientPool<TClient> {
       return client
     } catch (error) {
       const gaveUp = error instanceof RetryGaveUp ? error : new RetryGaveUp(error, 1, 'not-retryable')
-      const cause = gaveUp.lastError
+      // A full server that made us retry until the deadline is a capacity failure, even if the
+      // last, shortened attempt only timed out: the refusal is the news, and its code the one to keep.
+      const full = lastFailure === 'capacity' || (capacityRefusals > 0 && gaveUp.reason === 'deadline')
+      const cause = full && lastCapacityError !== undefined ? lastCapacityError : gaveUp.lastError
       const waited = Date.now() - started
       const summary = `after ${gaveUp.attempts} attempt(s) in ${waited} ms`
       const options = { package: packageName, cause, attempts: gaveUp.attempts }
-      const wrapped =
-        lastFailure === 'capacity'
-          ? new CapacityError(
-              `${packageName}: the server has no free connections (${describeError(cause).message}) ${summary}; the fleet needs fewer connections (release: 'auto', a proxy) or the server a higher limit`,
+      const wrapped = full
+        ? new CapacityError(
+            `${packageName}: the server has no free connections (${describeError(cause).message}) ${summary}; the fleet needs fewer connections (release: 'auto', a proxy) or the server a higher limit`,
+            options,
+          )
+        : lastFailure === 'authentication'
+          ? new AuthenticationError(
+              `${packageName}: the server rejected the credentials (${describeError(cause).message}) ${summary}; check the user and password or token provider`,
               options,
             )
-          : lastFailure === 'authentication'
-            ? new AuthenticationError(
-                `${packageName}: the server rejected the credentials (${describeError(cause).message}) ${summary}; check the user and password or token provider`,
+          : gaveUp.reason === 'deadline'
+            ? new DeadlineError(
+                `${packageName}: could not connect before the invocation's deadline (${describeError(cause).message}) ${summary}`,
                 options,
               )
-            : gaveUp.reason === 'deadline'
-              ? new DeadlineError(
-                  `${packageName}: could not connect before the invocation's deadline (${describeError(cause).message}) ${summary}`,
-                  options,
-                )
-              : new ConnectError(
-                  `${packageName}: could not connect (${describeError(cause).message}) ${summary}`,
-                  options,
-                )
+            : new ConnectError(
+                `${packageName}: could not connect (${describeError(cause).message}) ${summary}`,
+                options,
+              )
       this.emit(slot, { type: 'error', clientId: slot.id, error: describeError(wrapped) })
       throw redactError(wrapped)
     }

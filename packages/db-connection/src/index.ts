@@ -1,31 +1,30 @@
+/** MySQL, MariaDB and Aurora MySQL (mysql2): the default entry of @middy-downstream/db-connection. */
+
+export type { CapacitySample, SqlEngine, StatementFailure } from './engine.js'
 export {
-  AuthenticationError,
-  CapacityError,
-  ClosedError,
-  ConnectError,
-  ConnectionLostError,
-  DeadlineError,
-  DownstreamError,
-  type LifecycleCounters,
-  type LifecycleEvent,
-  OperationError,
-  ReleasedError,
-  TransactionError,
-} from '@middy-downstream/core'
-export type { CapacitySample } from './capacity.js'
-export { classifyConnectError, isConnectionLost } from './classify.js'
-export {
+  type CreateMysqlConnection,
+  classifyConnectError,
   createDbConnection,
   type DbConnectionContext,
+  type DbConnectionOptions,
+  type DbSession,
   dbConnection,
   dbConnection as default,
-  ManagedDbConnection,
-} from './db-connection.js'
-export { type DbConnectionOptions, defaults, packageName, type ReleasePolicy } from './options.js'
-export {
-  DbSession,
+  isConnectionLost,
+  type ManagedDbConnection,
+  type MysqlTransaction,
+  mysqlEngine,
+  packageName,
   type QueryResult,
-  ReleasableDbSession,
+  type ReleasableDbSession,
+} from './engines/mysql/index.js'
+export * from './errors.js'
+export { ManagedSqlConnection } from './managed.js'
+export { defaults, type ReleasePolicy, type SqlConnectionOptions } from './options.js'
+export {
+  ReleasableSqlSession,
+  type SqlResult,
+  SqlSession,
   type StatementOptions,
   TransactionSession,
 } from './session.js'

@@ -3,20 +3,21 @@ import {
   contextKeyRule,
   type LifecycleEvent,
   type OptionsSchema,
-  portRule,
   type SecretSource,
   withAliases,
 } from '@middy-downstream/core'
-import type { Connection, ConnectionOptions } from 'mysql2/promise'
+import type { AnySqlEngine } from './engine.js'
 import { migrationAliases } from './migration-aliases.js'
-
-export const packageName = '@middy-downstream/db-connection'
 
 export type ReleasePolicy = 'auto' | 'keep' | 'close'
 
-export interface DbConnectionOptions<TKey extends string = 'db'> {
-  /** mysql2 connection options: host, port, user, database, ssl, … The password may be left out here. */
-  config: ConnectionOptions
+/**
+ * The options every SQL engine shares. `TConfig` is the driver's config (mysql2's
+ * `ConnectionOptions`, pg's `ClientConfig`), `TCreate` its connection factory.
+ */
+export interface SqlConnectionOptions<TConfig, TCreate, TKey extends string = 'db'> {
+  /** The driver's connection options: host, port, user, database, ssl, … The password may be left out here. */
+  config: TConfig
   /**
    * The password as a value or a provider called for each new connection (RDS IAM tokens).
    * Overrides `config.password`.
@@ -107,7 +108,7 @@ export interface DbConnectionOptions<TKey extends string = 'db'> {
    */
   reapMinIdleSeconds?: number
   /**
-   * Names this fleet's connections (connection attribute `mdd_fleet`).
+   * Names this fleet's connections (the engine's fleet marker).
    * @default the function name (`AWS_LAMBDA_FUNCTION_NAME`)
    */
   fleet?: string
@@ -128,10 +129,10 @@ export interface DbConnectionOptions<TKey extends string = 'db'> {
    */
   onEvent?: (event: LifecycleEvent) => void
   /**
-   * The mysql2 `createConnection` to use (tracing wrappers, tests).
-   * @default `mysql2/promise`'s `createConnection`
+   * The driver's connection factory to use (a tracing wrapper, a test double).
+   * @default the driver's own
    */
-  createConnection?: (options: ConnectionOptions) => Promise<Connection>
+  createConnection?: TCreate
 }
 
 export const defaults = {
@@ -156,25 +157,13 @@ export const defaults = {
 
 const ms = { type: 'number', min: 0 } as const
 
+/** The option schema of an engine: the shared options, and the engine's own `config` rule. */
+export const schemaFor = (engine: AnySqlEngine): OptionsSchema =>
+  // serverless-mysql's and @middy/rds's option names get a "did you mean" naming ours.
+  withAliases({ ...schema, config: engine.configRule }, migrationAliases)
+
 export const schema: OptionsSchema = {
-  config: {
-    type: 'shape',
-    description: 'an object of mysql2 connection options',
-    fix: 'pass { config: { host, user, database } }',
-    fields: {
-      host: { type: 'string', nonEmpty: true, fix: 'pass the server name, e.g. host: process.env.DB_HOST' },
-      port: portRule,
-      user: { type: 'string', nonEmpty: true },
-      password: {
-        type: 'string',
-        fix: 'pass the password as a string, or use the "password" option for a provider',
-      },
-      database: { type: 'string', nonEmpty: true },
-      socketPath: { type: 'string', nonEmpty: true },
-      uri: { type: 'string', nonEmpty: true, fix: 'pass a mysql:// URL' },
-      connectTimeout: { type: 'number', min: 1, fix: 'use the connectTimeoutMs option' },
-    },
-  },
+  config: { type: 'object' },
   password: { type: 'stringOrFunction', fix: 'pass the password, or a function returning a fresh one' },
   passwordFromInternal: { type: 'string', nonEmpty: true },
   contextKey: contextKeyRule,
@@ -215,6 +204,3 @@ export const schema: OptionsSchema = {
   onEvent: { type: 'function' },
   createConnection: { type: 'function' },
 }
-
-// serverless-mysql's and @middy/rds's option names get a "did you mean" naming ours.
-withAliases(schema, migrationAliases)

@@ -1,7 +1,6 @@
 import type { Deadline, EventSink, ReleaseDisposition } from '@middy-downstream/core'
 import { describeError } from '@middy-downstream/core'
-import type { Connection } from 'mysql2/promise'
-import { type CapacitySample, detectMarker, reapZombies, sampleCapacity } from './capacity.js'
+import { type CapacityOps, type CapacitySample, utilizationOf } from './engine.js'
 import type { ReleasePolicy } from './options.js'
 
 export interface AutoReleaseSettings {
@@ -29,7 +28,7 @@ const maxFunctionTimeoutSeconds = 900
  * interval, not every invocation), the function timeout seen so far, and whether the server shows
  * the fleet marker.
  */
-export class ReleaseDecider {
+export class ReleaseDecider<TConn = unknown> {
   private lastSample?: CapacitySample
   private markerVisible?: boolean
   private longestInvocationMs = 0
@@ -37,6 +36,8 @@ export class ReleaseDecider {
   constructor(
     private readonly settings: AutoReleaseSettings,
     private readonly events: EventSink,
+    /** The engine's capacity reads and reaping; absent (Data API), `auto` keeps. */
+    private readonly capacity: CapacityOps<TConn> | undefined,
   ) {}
 
   get sample(): CapacitySample | undefined {
@@ -77,7 +78,7 @@ export class ReleaseDecider {
    * full now whatever the last sample said.
    */
   async decide(
-    connection: Connection,
+    connection: TConn,
     deadline: Deadline,
     underPressure = false,
   ): Promise<{ disposition: ReleaseDisposition; reason: string }> {
@@ -85,12 +86,13 @@ export class ReleaseDecider {
     if (policy === 'keep') return { disposition: 'keep', reason: 'policy' }
     if (policy === 'close') return { disposition: 'close', reason: 'policy' }
     if (proxy) return { disposition: 'keep', reason: 'proxy' }
+    if (!this.capacity) return { disposition: 'keep', reason: 'no-capacity-reads' }
     if (deadline.remaining() < 50) return { disposition: 'keep', reason: 'no-time-to-check' }
     const due =
       underPressure || !this.lastSample || Date.now() - this.lastSample.sampledAt >= this.sampleLifetimeMs()
     if (due) {
       try {
-        this.lastSample = await sampleCapacity(connection, this.settings.user, deadline.bound(1_000))
+        this.lastSample = await this.capacity.sample(connection, this.settings.user, deadline.bound(1_000))
       } catch (error) {
         this.events.emit({ type: 'error', reason: 'capacity-check', error: describeError(error) })
         return { disposition: 'destroy', reason: 'capacity-check-failed' }
@@ -106,10 +108,12 @@ export class ReleaseDecider {
       : { disposition: 'keep', reason: 'reaped-below-threshold' }
   }
 
-  private async reap(connection: Connection, deadline: Deadline, sample: CapacitySample): Promise<void> {
+  private async reap(connection: TConn, deadline: Deadline, sample: CapacitySample): Promise<void> {
+    const capacity = this.capacity
+    if (!capacity) return
     try {
-      this.markerVisible ??= await detectMarker(connection, deadline.bound(1_000))
-      const killed = await reapZombies(connection, {
+      this.markerVisible ??= await capacity.detectMarker(connection, deadline.bound(1_000))
+      const killed = await capacity.reap(connection, {
         user: this.settings.user,
         database: this.settings.database,
         fleet: this.settings.fleet,
@@ -121,10 +125,7 @@ export class ReleaseDecider {
       })
       sample.usedConnections -= killed
       if (sample.maxUserConnections > 0) sample.userConnections -= killed
-      sample.utilization = Math.max(
-        sample.maxConnections > 0 ? sample.usedConnections / sample.maxConnections : 0,
-        sample.maxUserConnections > 0 ? sample.userConnections / sample.maxUserConnections : 0,
-      )
+      sample.utilization = utilizationOf(sample)
     } catch (error) {
       this.events.emit({ type: 'error', reason: 'reap', error: describeError(error) })
     }

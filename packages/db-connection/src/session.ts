@@ -7,14 +7,15 @@ import {
   redactError,
   type Scope,
   TransactionError,
+  warnOnce,
 } from '@middy-downstream/core'
-import type { Connection, ResultSetHeader } from 'mysql2/promise'
-import { changesSession, isConnectionLost, isQueryTimeout, wasNeverSent } from './classify.js'
-import { packageName } from './options.js'
-import { runStatement, type StatementKind } from './statement.js'
+import type { AnySqlEngine, StatementKind } from './engine.js'
 
-/** Rows for a SELECT (`query<Order>` gives `Order[]`), the result header for a write (`query<ResultSetHeader>`). */
-export type QueryResult<T> = T extends ResultSetHeader ? ResultSetHeader : T[]
+/**
+ * Rows for a statement that returns rows (`query<Order>` gives `Order[]`), the engine's result
+ * header for a write (`query<ResultSetHeader>` with mysql2).
+ */
+export type SqlResult<T, THeader> = [THeader] extends [never] ? T[] : T extends THeader ? THeader : T[]
 
 export interface StatementOptions {
   /**
@@ -37,26 +38,26 @@ export interface SessionState {
   rawTaken: boolean
 }
 
-const connectionLost = (cause: unknown, what: string) =>
+const connectionLost = (packageName: string, cause: unknown, what: string) =>
   new ConnectionLostError(
     `${packageName}: the connection was lost while ${what} was in flight; it may or may not have run, so it was not re-run (pass { idempotent: true } if running it twice is harmless)`,
     { package: packageName, cause },
   )
 
-const timedOut = (cause: unknown, timeoutMs: number) =>
+const timedOut = (packageName: string, cause: unknown, timeoutMs: number) =>
   new DeadlineError(
     `${packageName}: the statement did not finish within ${timeoutMs} ms (the invocation's remaining time or queryTimeoutMs); the connection was dropped`,
     { package: packageName, cause },
   )
 
-const failed = (cause: unknown) =>
+const failed = (packageName: string, cause: unknown) =>
   new OperationError(`${packageName}: ${(cause as Error)?.message ?? String(cause)}`, {
     package: packageName,
     cause,
   })
 
 /** `query` and `execute`, with one way of running a statement per subclass. */
-abstract class Statements {
+export abstract class Statements<THeader> {
   /**
    * Runs a statement (text protocol). Rows for a SELECT, the result header for a write.
    * @example const orders = await db.query<Order>('SELECT * FROM orders WHERE id = ?', [id])
@@ -65,7 +66,7 @@ abstract class Statements {
     sql: string,
     values?: unknown,
     options: StatementOptions = {},
-  ): Promise<QueryResult<T>> {
+  ): Promise<SqlResult<T, THeader>> {
     return this.run('query', sql, values, options)
   }
 
@@ -77,7 +78,7 @@ abstract class Statements {
     sql: string,
     values?: unknown,
     options: StatementOptions = {},
-  ): Promise<QueryResult<T>> {
+  ): Promise<SqlResult<T, THeader>> {
     return this.run('execute', sql, values, options)
   }
 
@@ -86,7 +87,7 @@ abstract class Statements {
     sql: string,
     values: unknown,
     options: StatementOptions,
-  ): Promise<QueryResult<T>>
+  ): Promise<SqlResult<T, THeader>>
 
   /** What `JSON.stringify` and `console.log` show of a handle: never its connection or config. */
   toJSON(): object {
@@ -98,22 +99,61 @@ abstract class Statements {
   }
 }
 
+/** What both handles of one invocation share: the engine, the scope and the per-invocation state. */
+interface Shared<TConn> {
+  engine: AnySqlEngine
+  scope: Scope<TConn>
+  state: SessionState
+  events: EventSink
+  queryTimeoutMs: number
+  /** Behind a pooler (RDS Proxy, pgbouncer): session state does not survive, or pins the connection. */
+  proxy: boolean
+}
+
+/**
+ * Behind a transaction pooler, session state either leaks to another client's transaction
+ * (pgbouncer) or pins the connection for good (RDS Proxy): said once per environment.
+ */
+const warnSessionStateBehindProxy = (engine: AnySqlEngine, what: string): void =>
+  warnOnce(
+    'MDD_SESSION_STATE_BEHIND_PROXY',
+    `${engine.packageName}: ${what} keeps state on the server session, which a transaction pooler (proxy: true) does not preserve between statements and RDS Proxy answers by pinning the connection; keep such statements inside context.db.transaction(), or avoid them`,
+  )
+
+/** Marks the scope for a reset when a statement leaves session state; warns behind a proxy. */
+const noteSessionState = (shared: Shared<unknown>, kind: StatementKind, sql: string): void => {
+  const { engine } = shared
+  if (engine.changesSession(sql)) {
+    shared.scope.dirty = true
+    if (shared.proxy && !shared.state.inTransaction)
+      warnSessionStateBehindProxy(engine, `"${sql.trim().split(/\s+/, 2).join(' ')}"`)
+  }
+  if (kind === 'execute' && shared.proxy)
+    warnSessionStateBehindProxy(engine, 'execute() (a named prepared statement)')
+}
+
+const timeoutFor = (shared: Shared<unknown>, requested?: number): number =>
+  shared.scope.deadline.bound(
+    Math.min(requested ?? Number.POSITIVE_INFINITY, shared.queryTimeoutMs, 2 ** 31 - 1),
+  )
+
 /**
  * Statements on a transaction's connection: never re-run, never moved to another connection.
  * Once the transaction has committed or rolled back, its `tx` refuses every statement.
  * @example await context.db.transaction(async (tx) => tx.query('UPDATE stock SET n = n - 1'))
  */
-export class TransactionSession extends Statements {
-  readonly #connection: Connection
-  readonly #scope: Scope<Connection>
-  readonly #timeoutFor: (requested?: number) => number
+export class TransactionSession<TConn = unknown, THeader = never> extends Statements<THeader> {
+  readonly #shared: Shared<TConn>
+  readonly #connection: TConn
+  readonly #tx: unknown
   #ended = false
 
-  constructor(connection: Connection, scope: Scope<Connection>, timeoutFor: (requested?: number) => number) {
+  /** @internal Created by `SqlSession.transaction`. */
+  constructor(shared: Shared<TConn>, connection: TConn, tx: unknown) {
     super()
+    this.#shared = shared
     this.#connection = connection
-    this.#scope = scope
-    this.#timeoutFor = timeoutFor
+    this.#tx = tx
   }
 
   /** @internal The transaction committed or rolled back. */
@@ -121,47 +161,44 @@ export class TransactionSession extends Statements {
     this.#ended = true
   }
 
-  /** @internal START TRANSACTION / COMMIT: ours, ended by us, so they leave no state to reset. */
-  control(sql: string): Promise<unknown> {
-    return this.send('query', sql, undefined, undefined)
-  }
-
   protected async run<T>(
     kind: Kind,
     sql: string,
     values: unknown,
     options: StatementOptions,
-  ): Promise<QueryResult<T>> {
-    if (changesSession(sql)) this.#scope.dirty = true
-    return (await this.send(kind, sql, values, options.timeoutMs)) as QueryResult<T>
-  }
-
-  private async send(
-    kind: Kind,
-    sql: string,
-    values: unknown,
-    timeoutMs: number | undefined,
-  ): Promise<unknown> {
-    this.#scope.assertLive('a transaction handle (tx)')
+  ): Promise<SqlResult<T, THeader>> {
+    const { engine, scope } = this.#shared
+    scope.assertLive('a transaction handle (tx)')
     if (this.#ended) {
       throw new TransactionError(
-        `${packageName}: the transaction has already ended; nothing was sent. Await every tx statement inside the transaction callback`,
-        { package: packageName },
+        `${engine.packageName}: the transaction has already ended; nothing was sent. Await every tx statement inside the transaction callback`,
+        { package: engine.packageName },
       )
     }
+    noteSessionState(this.#shared as Shared<unknown>, kind, sql)
+    const timeout = timeoutFor(this.#shared as Shared<unknown>, options.timeoutMs)
     try {
-      return await runStatement(this.#connection, kind, sql, values, this.#timeoutFor(timeoutMs))
+      return (await engine.run(this.#connection, kind, sql, values, timeout, this.#tx)) as SqlResult<
+        T,
+        THeader
+      >
     } catch (error) {
-      redactError(error)
-      if (isQueryTimeout(error) || isConnectionLost(error) || wasNeverSent(error)) {
-        throw new TransactionError(
-          `${packageName}: the transaction's connection was lost or timed out; its work was not committed and nothing was re-run`,
-          { package: packageName, cause: error },
-        )
-      }
-      throw failed(error)
+      throw transactionFailure(engine, error)
     }
   }
+}
+
+/** A statement inside a transaction failed: never re-run; a lost connection fails the transaction. */
+const transactionFailure = (engine: AnySqlEngine, error: unknown): unknown => {
+  redactError(error)
+  if (error instanceof DownstreamError) return error
+  if (engine.failure(error) !== 'operation') {
+    return new TransactionError(
+      `${engine.packageName}: the transaction's connection was lost or timed out; its work was not committed and nothing was re-run`,
+      { package: engine.packageName, cause: error },
+    )
+  }
+  return failed(engine.packageName, error)
 }
 
 /**
@@ -176,18 +213,13 @@ export class TransactionSession extends Statements {
  *   await tx.query('INSERT INTO orders (item) VALUES (?)', [id])
  * })
  */
-export class DbSession extends Statements {
-  readonly #scope: Scope<Connection>
-  readonly #state: SessionState
-  readonly #events: EventSink
-  readonly #queryTimeoutMs: number
+export class SqlSession<TConn = unknown, THeader = never> extends Statements<THeader> {
+  readonly #shared: Shared<TConn>
 
-  constructor(scope: Scope<Connection>, state: SessionState, events: EventSink, queryTimeoutMs: number) {
+  /** @internal Created by the managed connection for one invocation. */
+  constructor(shared: Shared<TConn>) {
     super()
-    this.#scope = scope
-    this.#state = state
-    this.#events = events
-    this.#queryTimeoutMs = queryTimeoutMs
+    this.#shared = shared
   }
 
   /**
@@ -196,74 +228,84 @@ export class DbSession extends Statements {
    * fails with a `TransactionError`. While it is open, statements on the handle itself are
    * refused (they would join it).
    */
-  async transaction<T>(work: (tx: TransactionSession) => Promise<T>): Promise<T> {
-    const scope = this.#scope
+  async transaction<T>(work: (tx: TransactionSession<TConn, THeader>) => Promise<T>): Promise<T> {
+    const { engine, scope, state } = this.#shared
     scope.assertLive('context.db.transaction')
     this.refuseInsideTransaction('a transaction is already open in this invocation; use SAVEPOINT inside it')
     // Claimed before the first await: a statement issued meanwhile must not join it.
-    this.#state.inTransaction = true
+    state.inTransaction = true
     scope.begin()
-    let tx: TransactionSession | undefined
+    let connection: TConn | undefined
+    let tx: TransactionSession<TConn, THeader> | undefined
+    let token: unknown
     let committing = false
     try {
-      const connection = await scope.client()
-      tx = new TransactionSession(connection, scope, (requested) => this.timeoutFor(requested))
-      await tx.control('START TRANSACTION')
+      connection = await scope.client()
+      token = await engine.transaction
+        .begin(connection, this.timeout(undefined))
+        .catch((error: unknown) => Promise.reject(transactionFailure(engine, error)))
+      tx = new TransactionSession<TConn, THeader>(this.#shared, connection, token)
       const result = await work(tx)
       committing = true
-      await tx.control('COMMIT')
+      await engine.transaction.commit(connection, token, this.timeout(undefined))
       return result
     } catch (error) {
-      if (tx && !committing) await this.rollback()
-      else if (committing) scope.discard('commit-failed')
-      if (committing && error instanceof TransactionError) {
-        throw new TransactionError(
-          `${packageName}: the connection was lost during COMMIT; the transaction may or may not have been committed`,
-          { package: packageName, cause: error.cause },
-        )
-      }
+      if (!committing && tx && connection !== undefined) await this.rollback(connection, token)
+      if (committing) throw this.commitFailure(error)
       throw error
     } finally {
       tx?.end()
-      this.#state.inTransaction = false
+      state.inTransaction = false
       scope.end()
     }
   }
 
   /**
-   * The underlying mysql2 promise connection, for what the handle does not cover (streams,
-   * `changeUser`…). Its session state is unknown to the middleware, so after the invocation it is
-   * reset (COM_RESET_CONNECTION), or dropped if its user was changed.
+   * The driver's own connection, for what the handle does not cover (streams, `changeUser`,
+   * `LISTEN`…). Its session state is unknown to the middleware, so after the invocation it is
+   * reset, or dropped if its user was changed.
    */
-  async connection(): Promise<Connection> {
-    this.#scope.assertLive('context.db.connection')
-    const connection = await this.#scope.client()
-    this.#state.rawTaken = true
-    this.#scope.dirty = true
-    this.#scope.hold()
+  async connection(): Promise<TConn> {
+    const { scope, state } = this.#shared
+    scope.assertLive('context.db.connection')
+    const connection = await scope.client()
+    state.rawTaken = true
+    scope.dirty = true
+    scope.hold()
     return connection
   }
 
+  private commitFailure(error: unknown): unknown {
+    const { engine, scope } = this.#shared
+    scope.discard('commit-failed')
+    if (error instanceof DownstreamError) return error
+    redactError(error)
+    if (engine.failure(error) === 'operation') return failed(engine.packageName, error)
+    return new TransactionError(
+      `${engine.packageName}: the connection was lost during COMMIT; the transaction may or may not have been committed`,
+      { package: engine.packageName, cause: error },
+    )
+  }
+
   /** Rolls back whatever is open; a connection that cannot roll back is dropped. */
-  private async rollback(): Promise<void> {
-    const connection = this.#scope.current
-    if (!connection) return
+  private async rollback(connection: TConn, token: unknown): Promise<void> {
+    const { engine, scope } = this.#shared
     try {
-      await runStatement(connection, 'query', 'ROLLBACK', undefined, this.timeoutFor(1_000))
+      await engine.transaction.rollback(connection, token, this.timeout(1_000))
     } catch {
-      this.#scope.discard('rollback-failed')
+      scope.discard('rollback-failed')
     }
   }
 
   private refuseInsideTransaction(message: string): void {
-    if (this.#state.inTransaction)
-      throw new TransactionError(`${packageName}: ${message}`, { package: packageName })
+    const { engine, state } = this.#shared
+    if (state.inTransaction) {
+      throw new TransactionError(`${engine.packageName}: ${message}`, { package: engine.packageName })
+    }
   }
 
-  private timeoutFor(requested?: number): number {
-    return this.#scope.deadline.bound(
-      Math.min(requested ?? Number.POSITIVE_INFINITY, this.#queryTimeoutMs, 2 ** 31 - 1),
-    )
+  private timeout(requested: number | undefined): number {
+    return timeoutFor(this.#shared as Shared<unknown>, requested)
   }
 
   protected async run<T>(
@@ -271,82 +313,80 @@ export class DbSession extends Statements {
     sql: string,
     values: unknown,
     options: StatementOptions,
-  ): Promise<QueryResult<T>> {
-    const scope = this.#scope
+  ): Promise<SqlResult<T, THeader>> {
+    const { engine, scope } = this.#shared
     scope.assertLive(`context.db.${kind}`)
     // A statement outside `tx` while a transaction is open would join it on the same connection.
     this.refuseInsideTransaction('a transaction is open: run statements through its tx handle')
-    if (changesSession(sql)) scope.dirty = true
+    noteSessionState(this.#shared as Shared<unknown>, kind, sql)
     for (let attempt = 1; ; attempt++) {
-      const timeout = this.timeoutFor(options.timeoutMs)
+      const timeout = this.timeout(options.timeoutMs)
       try {
-        const rows = await scope.use((connection) => runStatement(connection, kind, sql, values, timeout))
-        return rows as QueryResult<T>
+        const rows = await scope.use((connection) =>
+          engine.run(connection, kind, sql, values, timeout, undefined),
+        )
+        return rows as SqlResult<T, THeader>
       } catch (error) {
-        const retry = this.onStatementError(error, attempt, timeout, options)
-        if (!retry) throw error
+        this.onStatementError(error, attempt, timeout, options)
       }
     }
   }
 
   /**
-   * Turns a failed statement into the error to throw, or decides to run it again on a new
-   * connection (returns true) when that is safe.
+   * Throws the error a failed statement means, or returns when it is safe to run it again on a
+   * new connection.
    */
   private onStatementError(
     error: unknown,
     attempt: number,
     timeout: number,
     options: StatementOptions,
-  ): true {
-    const scope = this.#scope
+  ): void {
+    const { engine, scope, events } = this.#shared
+    const { packageName } = engine
     redactError(error)
     // Already one of ours: could not connect, ran out of time waiting, used after release.
     if (error instanceof DownstreamError) throw error
-    if (isQueryTimeout(error) || (scope.deadline.expired && isConnectionLost(error))) {
+    const failure = engine.failure(error)
+    if (failure === 'timeout' || (failure === 'lost' && scope.deadline.expired)) {
       scope.discard('statement-timeout')
-      throw timedOut(error, timeout)
+      throw timedOut(packageName, error, timeout)
     }
     // Refused before it was sent: safe to run on a new connection, idempotent or not.
-    if (wasNeverSent(error) && attempt === 1) {
+    if (failure === 'never-sent' && attempt === 1) {
       scope.discard('closed-before-send')
-      this.#events.emit({
+      events.emit({
         type: 'retry',
         attempt,
         delayMs: 0,
         reason: 'connection closed before the statement was sent',
       })
-      return true
+      return
     }
-    if (isConnectionLost(error)) {
+    if (failure === 'lost' || failure === 'never-sent') {
       scope.discard('connection-lost')
       if (options.idempotent && attempt === 1 && !scope.deadline.expired) {
-        this.#events.emit({
+        events.emit({
           type: 'retry',
           attempt,
           delayMs: 0,
           reason: 'connection lost; idempotent statement re-run',
         })
-        return true
+        return
       }
-      throw connectionLost(error, 'the statement')
+      throw connectionLost(packageName, error, 'the statement')
     }
-    throw failed(error)
+    throw failed(packageName, error)
   }
 }
 
 /** A session used without Middy: call `release()` when the invocation is done. */
-export class ReleasableDbSession extends DbSession {
+export class ReleasableSqlSession<TConn = unknown, THeader = never> extends SqlSession<TConn, THeader> {
   readonly #releaser: (outcome: 'success' | 'error') => Promise<void>
 
-  constructor(
-    scope: Scope<Connection>,
-    state: SessionState,
-    events: EventSink,
-    queryTimeoutMs: number,
-    releaser: (outcome: 'success' | 'error') => Promise<void>,
-  ) {
-    super(scope, state, events, queryTimeoutMs)
+  /** @internal */
+  constructor(shared: Shared<TConn>, releaser: (outcome: 'success' | 'error') => Promise<void>) {
+    super(shared)
     this.#releaser = releaser
   }
 
@@ -358,3 +398,5 @@ export class ReleasableDbSession extends DbSession {
     return this.#releaser(outcome)
   }
 }
+
+export type { Shared as SessionShared }

@@ -7,9 +7,9 @@ import dbConnection, {
   type DbConnectionContext,
   type DbConnectionOptions,
   type ManagedDbConnection,
+  type MysqlTransaction,
   ReleasedError,
   TransactionError,
-  type TransactionSession,
 } from '../src/index.js'
 import { createAppUser } from './support.js'
 
@@ -51,7 +51,7 @@ const count = async (marker: string) =>
 describe('a transaction handle after its transaction ended', () => {
   test("tx.query after COMMIT is refused, never run inside the next invocation's transaction", async () => {
     const middleware = build()
-    let stashed: TransactionSession | undefined
+    let stashed: MysqlTransaction | undefined
     const first = middy<unknown, unknown, Error, DbConnectionContext>()
       .use(middleware)
       .handler(async (_event, ctx) => {
@@ -88,7 +88,7 @@ describe('a transaction handle after its transaction ended', () => {
     const handler = middy<unknown, unknown, Error, DbConnectionContext>()
       .use(build())
       .handler(async (_event, ctx) => {
-        let kept: TransactionSession | undefined
+        let kept: MysqlTransaction | undefined
         await ctx.db.transaction(async (tx) => {
           kept = tx
         })

@@ -14,6 +14,7 @@ export { makeSelfSignedCertificate, type SelfSignedCertificate } from './certifi
 export { type InvariantFixture, runInvariantSuite } from './invariants/index.js'
 export { MongoStandIn, type MongoStandInOptions } from './mongo-standin/index.js'
 export { type MariaDbOptions, MariaDbServer } from './servers/mariadb.js'
+export { PgBouncer, type PgBouncerOptions } from './servers/pgbouncer.js'
 export { type PostgresOptions, PostgresServer } from './servers/postgres.js'
 export { type RedisOptions, RedisServer } from './servers/redis.js'
 export { ServerProcess } from './servers/server-process.js'

@@ -6,6 +6,11 @@ import { type LaunchSpec, ServerProcess } from './server-process.js'
 
 export interface PostgresOptions {
   maxConnections?: number
+  /**
+   * Authentication over TCP: `trust` (default) or `scram-sha-256` (passwords checked, as on RDS).
+   * The harness itself always connects through the Unix socket, which stays `trust`.
+   */
+  auth?: 'trust' | 'scram-sha-256'
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string | number>
 }
@@ -56,7 +61,17 @@ export class PostgresServer extends ServerProcess {
     const initdb = findBinary('initdb', 'postgresql', postgresBinDirs())
     await run(
       initdb,
-      ['-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'],
+      [
+        '-D',
+        `${dir}/data`,
+        '--auth-local=trust',
+        `--auth-host=${options.auth ?? 'trust'}`,
+        '-U',
+        'postgres',
+        '--no-sync',
+        '-E',
+        'UTF8',
+      ],
       runAs,
     )
     const server = new PostgresServer(await freePort(), dir, options, runAs)
@@ -66,6 +81,23 @@ export class PostgresServer extends ServerProcess {
 
   get url(): string {
     return `postgres://${this.user}@${this.host}:${this.port}/${this.database}`
+  }
+
+  /** `pg` client options for the superuser over TCP. */
+  get config(): { host: string; port: number; user: string; database: string } {
+    return { host: this.host, port: this.port, user: this.user, database: this.database }
+  }
+
+  /** Creates a login role with a password (and CONNECT, CREATE on the database), as an application has. */
+  async createRole(name: string, password: string, extra = ''): Promise<void> {
+    await this.psql(`CREATE ROLE "${name}" LOGIN PASSWORD '${password}' ${extra}`)
+    await this.psql(`GRANT ALL ON SCHEMA public TO "${name}"`)
+  }
+
+  /** Rows of a query as objects (through psql's JSON output). */
+  async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    const out = await this.psql(`SELECT coalesce(json_agg(t), '[]') FROM (${sql}) t`)
+    return JSON.parse(out) as T[]
   }
 
   protected launchSpec(): LaunchSpec {
@@ -95,7 +127,7 @@ export class PostgresServer extends ServerProcess {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       try {
-        await run(isReady, ['-h', this.host, '-p', String(this.port), '-U', this.user, '-q'])
+        await run(isReady, ['-h', this.dir, '-p', String(this.port), '-U', this.user, '-q'])
         return
       } catch (error) {
         if (Date.now() > deadline) throw error
@@ -109,7 +141,7 @@ export class PostgresServer extends ServerProcess {
     const psql = findBinary('psql', 'postgresql-client', postgresBinDirs())
     const out = await run(psql, [
       '-h',
-      this.host,
+      this.dir,
       '-p',
       String(this.port),
       '-U',

@@ -1,17 +1,7 @@
-import type { Deadline, EventSink } from '@middy-downstream/core'
 import type { Connection, RowDataPacket } from 'mysql2/promise'
-import { fleetAttribute, isMariaDb } from './mysql-adapter.js'
+import { type CapacitySample, capacitySample, type ReapOptions } from '../../engine.js'
+import { fleetAttribute, isMariaDb } from './adapter.js'
 import { runStatement } from './statement.js'
-
-export interface CapacitySample {
-  maxConnections: number
-  usedConnections: number
-  /** 0 when the server sets no per-user limit. */
-  maxUserConnections: number
-  userConnections: number
-  utilization: number
-  sampledAt: number
-}
 
 /**
  * One query that reads the server's limits and how many connections are in use. It reads status
@@ -42,33 +32,7 @@ export const sampleCapacity = async (
   const usedConnections = Number(row.usedConnections)
   const maxUserConnections = Number(row.maxUserConnections)
   const userConnections = Number(row.userConnections)
-  const utilization = Math.max(
-    maxConnections > 0 ? usedConnections / maxConnections : 0,
-    maxUserConnections > 0 ? userConnections / maxUserConnections : 0,
-  )
-  return {
-    maxConnections,
-    usedConnections,
-    maxUserConnections,
-    userConnections,
-    utilization,
-    sampledAt: Date.now(),
-  }
-}
-
-export interface ReapOptions {
-  user: string
-  database: string | undefined
-  fleet: string
-  minIdleSeconds: number
-  max: number
-  deadline: Deadline
-  events: EventSink
-  /**
-   * Cached per environment: whether the server shows connection attributes (performance_schema).
-   * @default `false` (reap by user and database only)
-   */
-  markerVisible?: boolean
+  return capacitySample({ maxConnections, usedConnections, maxUserConnections, userConnections })
 }
 
 /** Whether this server shows our fleet marker for our own connection (performance_schema on). */

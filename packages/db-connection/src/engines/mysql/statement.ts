@@ -1,7 +1,6 @@
 import { withTimeout } from '@middy-downstream/core'
 import type { Connection } from 'mysql2/promise'
-
-export type StatementKind = 'query' | 'execute'
+import type { StatementKind } from '../../engine.js'
 
 /**
  * Runs one statement with a deadline of our own. mysql2's `timeout` option leaves its timer

@@ -1,5 +1,5 @@
 import type { ConnectionAdapter } from '@middy-downstream/core'
-import type { Connection, ConnectionOptions } from 'mysql2/promise'
+import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise'
 import { classifyConnectError } from './classify.js'
 import { runStatement } from './statement.js'
 
@@ -26,7 +26,8 @@ export const isMariaDb = (connection: Connection): boolean =>
 export interface MysqlAdapterOptions {
   config: ConnectionOptions
   fleet: string
-  createConnection: (options: ConnectionOptions) => Promise<Connection>
+  /** mysql2's `createConnection` unless given. */
+  createConnection: ((options: ConnectionOptions) => Promise<Connection>) | undefined
 }
 
 /** The user a connection is logged in as now (`changeUser` on the raw connection changes it). */
@@ -44,7 +45,7 @@ const destroyConnection = (connection: Connection): void => {
 export const mysqlAdapter = ({
   config,
   fleet,
-  createConnection,
+  createConnection = mysql.createConnection,
 }: MysqlAdapterOptions): ConnectionAdapter<Connection> => ({
   connect: async ({ secret, timeoutMs }) => {
     const connection = await createConnection({

@@ -1,0 +1,127 @@
+import type { ConnectionAdapter, Deadline, EventSink, OptionRule } from '@middy-downstream/core'
+
+/** What a failed statement means for the statement and its connection. */
+export type StatementFailure =
+  /** The statement's own deadline passed; the connection's state is unknown. */
+  | 'timeout'
+  /** The connection broke while the statement was in flight: it may or may not have run. */
+  | 'lost'
+  /** The driver refused to send it (the connection was already closed): safe to run elsewhere. */
+  | 'never-sent'
+  /** The server answered with an error: the connection is fine. */
+  | 'operation'
+
+export type StatementKind = 'query' | 'execute'
+
+/** How full the server is, read by one statement at an interval. */
+export interface CapacitySample {
+  maxConnections: number
+  usedConnections: number
+  /** 0 when the server sets no per-user limit. */
+  maxUserConnections: number
+  userConnections: number
+  utilization: number
+  sampledAt: number
+}
+
+type Counts = Omit<CapacitySample, 'utilization' | 'sampledAt'>
+
+/** How full the server is for us: the larger of its share used and the user's share of its limit. */
+export const utilizationOf = (counts: Counts): number =>
+  Math.max(
+    counts.maxConnections > 0 ? counts.usedConnections / counts.maxConnections : 0,
+    counts.maxUserConnections > 0 ? counts.userConnections / counts.maxUserConnections : 0,
+  )
+
+/** A sample taken now from the counts an engine read. */
+export const capacitySample = (counts: Counts): CapacitySample => ({
+  ...counts,
+  utilization: utilizationOf(counts),
+  sampledAt: Date.now(),
+})
+
+export interface ReapOptions {
+  user: string
+  database: string | undefined
+  fleet: string
+  minIdleSeconds: number
+  max: number
+  deadline: Deadline
+  events: EventSink
+  /**
+   * Cached per environment: whether the server shows connection attributes (performance_schema).
+   * @default `false` (reap by user and database only)
+   */
+  markerVisible?: boolean
+}
+
+/** What the `auto` release policy needs from an engine that holds server connections. */
+export interface CapacityOps<TConn> {
+  /** Reads the server's limits and how many connections are in use. */
+  sample(connection: TConn, user: string, timeoutMs: number): Promise<CapacitySample>
+  /** Whether the server shows this fleet's marker on connections (so reaping can be exact). */
+  detectMarker(connection: TConn, timeoutMs: number): Promise<boolean>
+  /** Kills idle connections of this fleet past the floor; returns how many. */
+  reap(connection: TConn, options: ReapOptions): Promise<number>
+}
+
+/** What an engine's adapter is built from: the driver config (no password) and the fleet marker. */
+export interface AdapterArgs<TConfig, TCreate> {
+  config: TConfig
+  fleet: string
+  create: TCreate | undefined
+}
+
+/**
+ * One database driver, as the generic SQL layer (session, transactions, release policy,
+ * reaping, middleware) uses it. MySQL (mysql2), PostgreSQL (pg) and the Aurora Data API are
+ * engines; the lifecycle around them lives once, in core and in this package's generic files.
+ *
+ * `TConn` is the driver's connection, `TConfig` its config, `THeader` the result of a write
+ * (mysql2's `ResultSetHeader`), `TTx` what a transaction carries between its statements.
+ */
+export interface SqlEngine<TConn, TConfig, THeader, TCreate = unknown, TTx = undefined> {
+  /** The package (or subpath) name, for messages and events. */
+  packageName: string
+  /** `exclusive`: one connection per in-flight invocation; `shared`: one client for all (HTTP). */
+  sharing: 'exclusive' | 'shared'
+  /** How `config` is checked at construction (a core `shape` rule naming the driver's fields). */
+  configRule: OptionRule & { fix?: string }
+  /** Extra config checks that need more than one field (a server must be named). */
+  checkConfig(config: TConfig): void
+  /** The password in the config, if any (left out of the adapter's config and fingerprint). */
+  passwordOf(config: TConfig): unknown
+  /** The config without its password. */
+  withoutPassword(config: TConfig): TConfig
+  /** The database user the config logs in as (for capacity and reaping), if known. */
+  userOf(config: TConfig): string | undefined
+  databaseOf(config: TConfig): string | undefined
+  adapter(args: AdapterArgs<TConfig, TCreate>): ConnectionAdapter<TConn>
+  /** Runs one statement: rows for a query that returns rows, the engine's header for a write. */
+  run(
+    connection: TConn,
+    kind: StatementKind,
+    sql: string,
+    values: unknown,
+    timeoutMs: number,
+    tx: TTx | undefined,
+  ): Promise<unknown>
+  failure(error: unknown): StatementFailure
+  /** A cheap test: does this statement leave state on the session (variables, locks, temp tables)? */
+  changesSession(sql: string): boolean
+  transaction: {
+    begin(connection: TConn, timeoutMs: number): Promise<TTx>
+    commit(connection: TConn, tx: TTx, timeoutMs: number): Promise<void>
+    rollback(connection: TConn, tx: TTx | undefined, timeoutMs: number): Promise<void>
+  }
+  /** The user a connection is logged in as now: a raw handle may have switched it. */
+  currentUser?(connection: TConn): string | undefined
+  /** Capacity reads and reaping, for engines that hold server connections. */
+  capacity?: CapacityOps<TConn>
+  /** Phantom: the write-result type, for typing `query`. */
+  readonly header?: THeader
+}
+
+/** An engine of any driver, as the generic layer stores it. */
+// biome-ignore lint/suspicious/noExplicitAny: the generic layer is typed through its own parameters
+export type AnySqlEngine = SqlEngine<any, any, any, any, any>

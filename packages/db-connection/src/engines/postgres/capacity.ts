@@ -1,0 +1,78 @@
+import type { Client } from 'pg'
+import { type CapacitySample, capacitySample, type ReapOptions } from '../../engine.js'
+import { applicationNameOf } from './adapter.js'
+import { runStatement } from './statement.js'
+
+type Row = Record<string, string | number | boolean | null>
+
+/**
+ * One statement: the connections a non-superuser may open (`max_connections` minus
+ * `superuser_reserved_connections`, and the database's limit where lower), the client backends
+ * in use, and the role's own limit and count where one is set.
+ */
+export const sampleCapacity = async (
+  client: Client,
+  user: string,
+  timeoutMs: number,
+): Promise<CapacitySample> => {
+  const rows = (await runStatement(
+    client,
+    'query',
+    `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int AS max_connections,
+       (SELECT datconnlimit FROM pg_database WHERE datname = current_database()) AS db_limit,
+       (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS used,
+       (SELECT rolconnlimit FROM pg_roles WHERE rolname = $1) AS role_limit,
+       (SELECT count(*) FROM pg_stat_activity WHERE usename = $1)::int AS role_used`,
+    [user],
+    timeoutMs,
+  )) as Row[]
+  const row = rows[0] ?? {}
+  const dbLimit = Number(row.db_limit ?? -1)
+  const maxConnections =
+    dbLimit > 0 ? Math.min(Number(row.max_connections), dbLimit) : Number(row.max_connections)
+  const usedConnections = Number(row.used)
+  const roleLimit = Number(row.role_limit ?? -1)
+  const maxUserConnections = Math.max(roleLimit, 0)
+  const userConnections = Number(row.role_used)
+  return capacitySample({ maxConnections, usedConnections, maxUserConnections, userConnections })
+}
+
+/** `application_name` is always visible in `pg_stat_activity`: no setup needed for the marker. */
+export const detectMarker = async (): Promise<boolean> => true
+
+/**
+ * Terminates this fleet's idle connections (`application_name`), oldest first, at most `max`,
+ * never its own, never one in a transaction (`idle in transaction`) or running (`active`). The
+ * role needs to be the same as theirs, or hold `pg_signal_backend`.
+ */
+export const reapZombies = async (client: Client, options: ReapOptions): Promise<number> => {
+  const { user, fleet, minIdleSeconds, max, deadline, events } = options
+  if (max <= 0) return 0
+  const started = Date.now()
+  const rows = (await runStatement(
+    client,
+    'query',
+    `SELECT pid FROM pg_stat_activity
+      WHERE application_name = $1 AND usename = $2 AND state = 'idle' AND pid <> pg_backend_pid()
+        AND state_change < now() - make_interval(secs => $3)
+      ORDER BY state_change LIMIT $4`,
+    [applicationNameOf(fleet), user, minIdleSeconds, max],
+    deadline.bound(1_000),
+  )) as Row[]
+  let killed = 0
+  for (const { pid } of rows) {
+    if (deadline.expired) break
+    // Re-checked in the same statement: a zombie that thawed and ran a statement is left alone.
+    const done = (await runStatement(
+      client,
+      'query',
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+        WHERE pid = $1 AND state = 'idle' AND state_change < now() - make_interval(secs => $2)`,
+      [Number(pid), minIdleSeconds],
+      deadline.bound(1_000),
+    )) as Row[]
+    if (done[0]?.ok === true) killed += 1
+  }
+  events.emit({ type: 'reap', count: killed, durationMs: Date.now() - started, reason: 'application-name' })
+  return killed
+}

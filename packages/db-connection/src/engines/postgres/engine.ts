@@ -1,0 +1,52 @@
+import type { Client, ClientConfig } from 'pg'
+import { serverConfigFields, userFromUrl } from '../../config-fields.js'
+import type { SqlEngine } from '../../engine.js'
+import { type CreatePgClient, pgAdapter } from './adapter.js'
+import { detectMarker, reapZombies, sampleCapacity } from './capacity.js'
+import { changesSession, statementFailure } from './classify.js'
+import { type PgWriteResult, runStatement } from './statement.js'
+
+export const packageName = '@middy-downstream/db-connection/postgres'
+
+const control = async (client: Client, sql: string, timeoutMs: number): Promise<undefined> => {
+  await runStatement(client, 'query', sql, undefined, timeoutMs)
+  return undefined
+}
+
+/** PostgreSQL, Aurora PostgreSQL and RDS PostgreSQL through node-postgres (`pg`). */
+export const postgresEngine: SqlEngine<Client, ClientConfig, PgWriteResult, CreatePgClient> = {
+  packageName,
+  sharing: 'exclusive',
+  configRule: {
+    type: 'shape',
+    description: 'an object of pg client options',
+    fix: 'pass { config: { host, user, database } }',
+    fields: {
+      ...serverConfigFields('pass the server name, e.g. host: process.env.PGHOST'),
+      connectionString: { type: 'string', nonEmpty: true, fix: 'pass a postgres:// URL' },
+      application_name: { type: 'string', nonEmpty: true },
+      connectionTimeoutMillis: { type: 'number', min: 1, fix: 'use the connectTimeoutMs option' },
+    },
+  },
+  checkConfig: (config) => {
+    if (!config.host && !config.connectionString) {
+      throw new TypeError(
+        `${packageName}: option "config" names no server; pass config.host (or config.connectionString)`,
+      )
+    }
+  },
+  passwordOf: (config) => config.password,
+  withoutPassword: (config) => ({ ...config, password: undefined }),
+  userOf: (config) => config.user ?? userFromUrl(config.connectionString),
+  databaseOf: (config) => config.database,
+  adapter: ({ config, fleet, create }) => pgAdapter({ config, fleet, createClient: create }),
+  run: (client, kind, sql, values, timeoutMs) => runStatement(client, kind, sql, values, timeoutMs),
+  failure: statementFailure,
+  changesSession,
+  transaction: {
+    begin: (client, timeoutMs) => control(client, 'BEGIN', timeoutMs),
+    commit: (client, _tx, timeoutMs) => control(client, 'COMMIT', timeoutMs),
+    rollback: (client, _tx, timeoutMs) => control(client, 'ROLLBACK', timeoutMs),
+  },
+  capacity: { sample: sampleCapacity, detectMarker, reap: reapZombies },
+}

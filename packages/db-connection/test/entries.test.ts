@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
+import { describe, expect, test } from '@jest/globals'
+
+/**
+ * Imports an entry of the built package in a fresh Node process and lists the bare specifiers it
+ * resolved, through a module resolution hook: what a user's function loads at cold start.
+ */
+describe('each engine entry loads its own driver only', () => {
+  const run = (entry: string) =>
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { register } from 'node:module'
+         register('data:text/javascript,' + encodeURIComponent(\`
+           export async function resolve(specifier, context, next) {
+             if (/^[@a-z]/.test(specifier) && !specifier.startsWith('node:')) console.log('LOADED ' + specifier)
+             return next(specifier, context)
+           }\`))
+         await import(${JSON.stringify(entry)})`,
+      ],
+      { cwd: path.resolve('packages/db-connection'), encoding: 'utf8' },
+    )
+      .split('\n')
+      .filter((line) => line.startsWith('LOADED '))
+      .map((line) => line.slice('LOADED '.length))
+
+  test('the default (MySQL) entry never loads pg', () => {
+    const specifiers = run('@middy-downstream/db-connection')
+    expect(specifiers.some((s) => s.startsWith('mysql2'))).toBe(true)
+    expect(specifiers.filter((s) => s === 'pg' || s.startsWith('pg/'))).toEqual([])
+  })
+
+  test('the postgres entry never loads mysql2', () => {
+    const specifiers = run('@middy-downstream/db-connection/postgres')
+    expect(specifiers).toContain('pg')
+    expect(specifiers.filter((s) => s.startsWith('mysql2'))).toEqual([])
+  })
+})
