@@ -1,11 +1,26 @@
 export type BackoffStrategy = 'full' | 'decorrelated'
 
 export interface BackoffOptions {
-  /** `full`: random in [0, min(cap, base·2^attempt)]. `decorrelated`: random in [base, previous·3], capped. */
+  /**
+   * `full`: random in [0, min(cap, base·2^attempt)]. `decorrelated`: random in [base, previous·3],
+   * capped.
+   * @default `'decorrelated'`
+   */
   strategy?: BackoffStrategy
+  /**
+   * The base delay (ms): the first ceiling for `full`, the floor for `decorrelated`.
+   * @default `50`
+   */
   baseMs?: number
+  /**
+   * The largest delay (ms).
+   * @default `1000`
+   */
   capMs?: number
-  /** A source of randomness in [0, 1), for tests. */
+  /**
+   * A source of randomness in [0, 1), for tests.
+   * @default `Math.random`
+   */
   random?: () => number
 }
 

@@ -13,9 +13,15 @@ export type DownstreamErrorKind =
 export interface DownstreamErrorOptions {
   /** The package that raised it, e.g. `@middy-downstream/db-connection`. */
   package: string
-  /** The driver's error, kept as is so its identity and fields stay reachable. */
+  /**
+   * The driver's error, kept as is so its identity and fields stay reachable.
+   * @default none
+   */
   cause?: unknown
-  /** How many attempts were made before giving up. */
+  /**
+   * How many attempts were made before giving up.
+   * @default none (not known)
+   */
   attempts?: number
 }
 

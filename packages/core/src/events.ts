@@ -1,3 +1,4 @@
+import { hasChannelSubscribers, publishOnChannels } from './channels.js'
 import { redact } from './secrets.js'
 
 export type LifecycleEventType =
@@ -18,8 +19,9 @@ export interface LifecycleEvent {
   package: string
   /** A fingerprint of the client's config, without secrets. */
   key: string
-  /** The invocation it happened in, where known. */
+  /** The invocation it happened in (`context.awsRequestId`), when the emitter knows it. */
   awsRequestId?: string
+  /** The Lambda function (`AWS_LAMBDA_FUNCTION_NAME`), filled in by `EventSink` when set. */
   functionName?: string
   /** Which client of the environment's pool. */
   clientId?: number
@@ -32,7 +34,7 @@ export interface LifecycleEvent {
   /** `release`/`close`: what was decided and why (e.g. `keep`, `utilization`, `broken`, `idle`). */
   action?: string
   reason?: string
-  /** `reap`: how many connections were killed. */
+  /** `reap`: how many connections were killed; `close`: how many were closed at once (default 1). */
   count?: number
   error?: { name: string; message: string; code?: string | number }
 }
@@ -77,8 +79,11 @@ export const describeError = (error: unknown): NonNullable<LifecycleEvent['error
 }
 
 /**
- * Counts events and passes them to the user's listener. A listener that throws is ignored: an
- * observer must never break an invocation.
+ * Counts events and passes them to the user's listeners, and publishes them on the
+ * `node:diagnostics_channel` channels `middy-downstream:lifecycle` and
+ * `middy-downstream:lifecycle:<type>` when those have subscribers. A listener that throws is
+ * ignored: an observer must never break an invocation (a channel subscriber that throws is Node's
+ * to report, as for every channel).
  */
 export class EventSink {
   readonly counters: LifecycleCounters = emptyCounters()
@@ -97,10 +102,17 @@ export class EventSink {
     if (listener) this.listeners.add(listener)
   }
 
+  /**
+   * Counts the event, hands it to the listeners and publishes it. Pass `awsRequestId` when the
+   * invocation is known; `functionName` comes from `AWS_LAMBDA_FUNCTION_NAME` (read when the sink
+   * is made) unless the event has one.
+   */
   emit(event: Omit<LifecycleEvent, 'package' | 'key'>): void {
     this.count(event)
-    if (this.listeners.size === 0) return
+    const published = hasChannelSubscribers(event.type)
+    if (this.listeners.size === 0 && !published) return
     const full: LifecycleEvent = { package: this.packageName, key: this.key, ...this.origin, ...event }
+    if (published) publishOnChannels(full)
     for (const listener of this.listeners) {
       try {
         listener(full)
@@ -130,7 +142,7 @@ export class EventSink {
         c.releases += 1
         break
       case 'close':
-        c.closes += 1
+        c.closes += event.count ?? 1
         break
       case 'reap':
         c.reaped += event.count ?? 0

@@ -1,5 +1,6 @@
 export type { ConnectFailure, ConnectionAdapter } from './adapter.js'
 export { type BackoffOptions, type BackoffStrategy, createBackoff } from './backoff.js'
+export { lifecycleChannelName } from './channels.js'
 export { invocationIdsOf, lambdaContextOf, remainingTimeMs, reservedContextKeys, trySet } from './context.js'
 export { resolveSecret, type SecretSource } from './credentials.js'
 export { Deadline } from './deadline.js'
@@ -37,6 +38,7 @@ export {
 export { createManagedMiddleware, type ManagedMiddlewareSpec, type ScopeHooks } from './middleware.js'
 export { isNetworkErrorCode } from './network-errors.js'
 export { firstInEnvironment } from './once-per-environment.js'
+export { type OptionAlias, type OptionAliases, withAliases } from './option-aliases.js'
 export {
   contextKeyRule,
   type OptionRule,

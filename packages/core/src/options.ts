@@ -1,4 +1,5 @@
 import { reservedContextKeys } from './context.js'
+import { aliasHint } from './option-aliases.js'
 
 /** How one option is checked. Options not listed in a schema are rejected. */
 export type OptionRule =
@@ -136,12 +137,14 @@ const checkFields = (
 ): void => {
   const known = Object.keys(schema)
   for (const [name, value] of Object.entries(options)) {
-    const rule = schema[name]
+    // Own names only: `toString` or `constructor` are no options of anyone.
+    const rule = Object.hasOwn(schema, name) ? schema[name] : undefined
     if (!rule) {
       if (allowUnknown) continue
-      const hint = closest(name, known)
+      const near = closest(name, known)
+      const hint = aliasHint(schema, name) ?? (near && `did you mean "${prefix}${near}"?`)
       throw new TypeError(
-        `${packageName}: unknown option "${prefix}${name}"${hint ? ` (did you mean "${prefix}${hint}"?)` : ''}; known options: ${known.join(', ')}`,
+        `${packageName}: unknown option "${prefix}${name}"${hint ? ` (${hint})` : ''}; known options: ${known.join(', ')}`,
       )
     }
     if (value === undefined) continue

@@ -3,9 +3,15 @@ import type { Deadline } from './deadline.js'
 import { sleep } from './sleep.js'
 
 export interface RetryOptions extends BackoffOptions {
-  /** Attempts in all, the first included. */
+  /**
+   * Attempts in all, the first included.
+   * @default `8`
+   */
   maxAttempts?: number
-  /** Do not start an attempt with less time than this left before the deadline. */
+  /**
+   * Do not start an attempt with less time than this left before the deadline.
+   * @default `50`
+   */
   minAttemptMs?: number
 }
 

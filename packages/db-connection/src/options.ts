@@ -6,8 +6,10 @@ import {
   type LifecycleEvent,
   type OptionsSchema,
   type SecretSource,
+  withAliases,
 } from '@middy-downstream/core'
 import type { AnySqlEngine } from './engine.js'
+import { migrationAliases } from './migration-aliases.js'
 
 /** Lambda's longest function timeout, in seconds. */
 export const maxFunctionTimeoutSeconds = 900
@@ -24,59 +26,131 @@ export type ReleasePolicy = 'auto' | 'keep' | 'close'
 export interface SqlConnectionOptions<TConfig, TCreate, TKey extends string = 'db'> {
   /** The driver's connection options: host, port, user, database, ssl, … The password may be left out here. */
   config: TConfig
-  /** The password as a value or a provider called for each new connection (RDS IAM tokens). Overrides `config.password`. */
+  /**
+   * The password as a value or a provider called for each new connection (RDS IAM tokens).
+   * Overrides `config.password`.
+   * @default `config.password`
+   */
   password?: SecretSource
-  /** Read the password from `request.internal[key]` (e.g. a token that `@middy/rds-signer` fetched). */
+  /**
+   * Read the password from `request.internal[key]` (e.g. a token that `@middy/rds-signer` fetched).
+   * @default none
+   */
   passwordFromInternal?: string
-  /** Where the handle goes on the context. */
+  /**
+   * Where the handle goes on the context.
+   * @default `'db'`
+   */
   contextKey?: TKey
-  /** What to do with the connection after each invocation. */
+  /**
+   * What to do with the connection after each invocation.
+   * @default `'auto'`
+   */
   release?: ReleasePolicy
-  /** Open the connection in `before` instead of on first query. */
+  /**
+   * Open the connection in `before` instead of on first query.
+   * @default `false`
+   */
   eager?: boolean
-  /** A connection idle longer than this is pinged before use. */
+  /**
+   * A connection idle longer than this is pinged before use.
+   * @default `10_000`
+   */
   validateAfterIdleMs?: number
+  /**
+   * Longest the ping after idle may take (also bounded by the invocation's remaining time).
+   * @default `1_000`
+   */
   validateTimeoutMs?: number
-  /** Longest one connect attempt may take (also bounded by the invocation's remaining time). */
+  /**
+   * Longest one connect attempt may take (also bounded by the invocation's remaining time).
+   * @default `5_000`
+   */
   connectTimeoutMs?: number
-  /** Longest a graceful close may take before the socket is destroyed. */
+  /**
+   * Longest a graceful close may take before the socket is destroyed.
+   * @default `1_000`
+   */
   closeTimeoutMs?: number
-  /** Kept back from the invocation's remaining time, so an error is returned before Lambda's timeout. */
+  /**
+   * Kept back from the invocation's remaining time, so an error is returned before Lambda's
+   * timeout.
+   * @default `300`
+   */
   marginMs?: number
-  /** Longest one statement may take; always also bounded by the invocation's remaining time. */
+  /**
+   * Longest one statement may take; always also bounded by the invocation's remaining time.
+   * @default none (`Infinity`: only the remaining time bounds a statement)
+   */
   queryTimeoutMs?: number
+  /**
+   * Connect retries on capacity and network errors: `full` jitter `random(0, min(cap, base·2ⁿ))` or
+   * `decorrelated` `min(cap, random(base, previous·3))`, never past the deadline. Fields left out
+   * keep their default.
+   * @default `{ strategy: 'decorrelated', baseMs: 50, capMs: 1_000, maxAttempts: 20 }`
+   */
   retry?: { strategy?: BackoffStrategy; baseMs?: number; capMs?: number; maxAttempts?: number }
-  /** `auto`: close the connection when the server is at least this full (0-1). */
+  /**
+   * `auto`: close the connection when the server is at least this full (0-1).
+   * @default `0.8`
+   */
   utilizationThreshold?: number
-  /** `auto`: how often one environment reads the server's capacity and usage. */
+  /**
+   * `auto`: how often one environment reads the server's capacity and usage.
+   * @default `15_000`
+   */
   capacityCheckIntervalMs?: number
-  /** `auto`: kill this fleet's idle connections when the server is above the threshold. */
+  /**
+   * `auto`: kill this fleet's idle connections when the server is above the threshold.
+   * @default `true`
+   */
   reapZombies?: boolean
-  /** Most zombies one invocation kills. */
+  /**
+   * Most zombies one invocation kills.
+   * @default `3`
+   */
   reapMaxPerInvocation?: number
-  /** Only connections asleep at least this long are reaped; never below their owner's `functionTimeout` + 2 s. */
+  /**
+   * Only connections asleep at least this long are reaped; never below their owner's
+   * `functionTimeout` + 2 s.
+   * @default `0`
+   */
   reapMinIdleSeconds?: number
   /**
-   * This function's configured timeout in seconds (1-900), declared in each connection's
-   * attributes (`mdd_timeout_s`): other environments reap a connection only after it has been idle
-   * longer than this + 2 s. Default 900, Lambda's maximum: always safe, but zombies then wait 15
-   * minutes. Lambda does not tell a function its timeout, so set it to reap sooner.
+   * This function's configured timeout in seconds (1-900), declared on each connection (MySQL
+   * connect attribute `mdd_timeout_s`, PostgreSQL `application_name`): other environments reap a
+   * connection only after it has been idle longer than this + 2 s. Lambda does not tell a function
+   * its timeout, so set it to reap sooner.
+   * @default `900` (Lambda's maximum: always safe, but zombies then wait 15 minutes)
    */
   functionTimeout?: number
-  /** Names this fleet's connections (connection attribute `mdd_fleet`). Default: the function name. */
+  /**
+   * Names this fleet's connections (the engine's fleet marker).
+   * @default the function name (`AWS_LAMBDA_FUNCTION_NAME`)
+   */
   fleet?: string
-  /** Behind RDS Proxy: no capacity reads, no reaping; the proxy multiplexes. */
+  /**
+   * Behind RDS Proxy: no capacity reads, no reaping; the proxy multiplexes.
+   * @default `false`
+   */
   proxy?: boolean
   /**
    * Connections one execution environment may hold at once, all its runtime workers together
    * (Lambda Managed Instances run invocations concurrently, on several workers): split across the
-   * workers. Default 4 in a classic environment (which uses one); under Managed Instances
-   * `min(AWS_LAMBDA_MAX_CONCURRENCY, max(4, workers))`.
+   * workers.
+   * @default `4` in a classic environment (which uses one); under Managed Instances
+   * `min(AWS_LAMBDA_MAX_CONCURRENCY, max(4, workers))`
    */
   maxConnectionsPerEnvironment?: number
-  /** Called for open, reuse, validate, retry, release, close, reap and error events. */
+  /**
+   * Called for open, reuse, validate, retry, release, close, reap and error events.
+   * @default none
+   */
   onEvent?: (event: LifecycleEvent) => void
-  /** The driver's connection factory to use (a tracing wrapper, a test double). Default: the driver's. */
+  /**
+   * The driver's connection factory to use (a tracing wrapper, a test double).
+   * @default the driver's own
+   */
   createConnection?: TCreate
 }
 
@@ -102,9 +176,11 @@ export const defaults = {
 const ms = { type: 'number', min: 0 } as const
 
 /** The option schema of an engine: the shared options, and the engine's own `config` rule. */
-export const schemaFor = (engine: AnySqlEngine): OptionsSchema => ({ ...schema, config: engine.configRule })
+export const schemaFor = (engine: AnySqlEngine): OptionsSchema =>
+  // serverless-mysql's and @middy/rds's option names get a "did you mean" naming ours.
+  withAliases({ ...schema, config: engine.configRule }, migrationAliases)
 
-const schema: OptionsSchema = {
+export const schema: OptionsSchema = {
   config: { type: 'object' },
   password: { type: 'stringOrFunction', fix: 'pass the password, or a function returning a fresh one' },
   passwordFromInternal: { type: 'string', nonEmpty: true },

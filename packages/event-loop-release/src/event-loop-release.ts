@@ -22,15 +22,25 @@ export interface LeftoverReport {
 }
 
 export interface EventLoopReleaseOptions {
-  /** Set the flag in `before`, so it is in place while the handler runs. Default `true`. */
+  /**
+   * Set the flag in `before`, so it is in place while the handler runs.
+   * @default `true`
+   */
   before?: boolean
-  /** Also set it in `after`, in case the handler or a later middleware set it back. Default `false`. */
+  /**
+   * Also set it in `after`, in case the handler or a later middleware set it back.
+   * @default `false`
+   */
   after?: boolean
-  /** Also set it in `onError`. Default `false`. */
+  /**
+   * Also set it in `onError`.
+   * @default `false`
+   */
   onError?: boolean
   /**
-   * Report what the invocation left on the event loop: `false` (default), `'warn'` for a process
+   * Report what the invocation left on the event loop: `false` for nothing, `'warn'` for a process
    * warning once per environment, or a function called after every invocation that left something.
+   * @default `false`
    */
   reportLeftovers?: false | 'warn' | ((report: LeftoverReport) => void)
 }

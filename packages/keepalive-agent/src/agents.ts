@@ -3,7 +3,9 @@ import http from 'node:http'
 import https from 'node:https'
 import type { Duplex } from 'node:stream'
 import { isResetError } from './reset.js'
+import { addRequestNotingWait } from './socket-wait.js'
 import type { KeepaliveStats } from './stats.js'
+import type { InvocationTracker } from './unread-bodies.js'
 
 /** Errors of requests that were sent on a reused keep-alive socket which was then reset. */
 const resetsOnReusedSockets = new WeakSet<object>()
@@ -119,6 +121,11 @@ type AgentConstructor = new (...args: any[]) => http.Agent
 const withHygiene = <TBase extends AgentConstructor>(Base: TBase) =>
   class extends Base implements HygienicAgent {
     stats?: KeepaliveStats
+    /**
+     * Which invocations each request belongs to, so unread bodies can be dropped at release.
+     * @internal
+     */
+    invocations?: InvocationTracker
 
     override keepSocketAlive(socket: Duplex): boolean {
       const keep = super.keepSocketAlive(socket) as unknown as boolean
@@ -134,7 +141,10 @@ const withHygiene = <TBase extends AgentConstructor>(Base: TBase) =>
     addRequest(request: ClientRequest, options: unknown, ...legacy: unknown[]): void {
       const pruned = pruneExpired(this, Date.now())
       if (pruned > 0 && this.stats) this.stats.expiredSocketsPruned += pruned
-      ;(Base.prototype as unknown as AgentInternals).addRequest.call(this, request, options, ...legacy)
+      this.invocations?.track(request)
+      addRequestNotingWait(this, request, options as object, () =>
+        (Base.prototype as unknown as AgentInternals).addRequest.call(this, request, options, ...legacy),
+      )
     }
 
     dropIdleSockets(): number {

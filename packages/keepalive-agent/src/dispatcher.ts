@@ -29,7 +29,10 @@ export interface KeepaliveDispatcherOptions {
   idleTimeoutMs: number
   /** Send an idempotent request again, once, when its connection is reset before any response. */
   retryOnReset: boolean
-  /** Where retries and dropped connections are counted. */
+  /**
+   * Where retries and dropped connections are counted.
+   * @default none (not counted)
+   */
   stats?: KeepaliveStats
 }
 

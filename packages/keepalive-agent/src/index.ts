@@ -22,3 +22,4 @@ export {
 export { KeepaliveRequestHandler, type KeepaliveRequestHandlerOptions } from './request-handler.js'
 export { createHttpResources, type FetchDispatcher, type HttpResources } from './resources.js'
 export type { KeepaliveStats } from './stats.js'
+export type { Invocation } from './unread-bodies.js'

@@ -9,6 +9,26 @@ import {
   withDefaults,
 } from './options.js'
 import { createHttpResources, type HttpResources } from './resources.js'
+import type { Invocation } from './unread-bodies.js'
+
+// Kept on Middy's request under a symbol of ours (a WeakMap keyed by every request costs more in
+// garbage collection than the rest of the middleware).
+const invocationKey = Symbol('keepalive-agent.invocation')
+type InvocationHolder = Request & { [invocationKey]?: MiddyInvocation }
+
+/** One Middy invocation: over at `after`/`onError`, or as soon as a middleware responded early. */
+class MiddyInvocation implements Invocation {
+  constructor(private readonly request: Request) {}
+
+  get awsRequestId(): string | undefined {
+    return (this.request.context as { awsRequestId?: string }).awsRequestId
+  }
+
+  // An early response skips `after`: the invocation is over all the same.
+  isOver(): boolean {
+    return Object.hasOwn(this.request, 'earlyResponse')
+  }
+}
 
 /**
  * Options of the middleware: those of `createHttpResources`, plus where to put the resources.
@@ -18,12 +38,16 @@ import { createHttpResources, type HttpResources } from './resources.js'
  * middy().use(keepaliveAgent(options))
  */
 export interface KeepaliveAgentOptions<K extends string = 'http'> extends HttpResourcesOptions {
-  /** Where the handler finds the resources on the context. Default `'http'`. */
+  /**
+   * Where the handler finds the resources on the context.
+   * @default `'http'`
+   */
   contextKey?: K
   /**
    * Also make the shared agents and dispatcher the process-wide defaults (`http.globalAgent`,
    * `https.globalAgent`, undici's global dispatcher), for clients you do not construct.
-   * `uninstallGlobal()` puts the previous ones back. Default `false`.
+   * `uninstallGlobal()` puts the previous ones back.
+   * @default `false`
    */
   installGlobal?: boolean
 }
@@ -52,7 +76,7 @@ export const defaults = {
   ...resourceDefaults,
   contextKey: 'http',
   installGlobal: false,
-} as const satisfies Required<Omit<KeepaliveAgentOptions, 'tls'>>
+} as const satisfies Required<Omit<KeepaliveAgentOptions, 'tls' | 'onEvent'>>
 
 const schema = {
   ...resourceSchema,
@@ -77,7 +101,9 @@ const schema = {
  * export const handler = middy<{ keys: string[] }>()
  *   .use(keepaliveAgent({ maxSockets: 256 }))
  *   .handler(async (event, context) => {
- *     const objects = await Promise.all(event.keys.map((Key) => s3.send(new GetObjectCommand({ Bucket: 'b', Key }))))
+ *     const objects = await Promise.all(
+ *       event.keys.map(async (Key) => (await s3.send(new GetObjectCommand({ Bucket: 'b', Key }))).Body!.transformToString()),
+ *     )
  *     const status = await fetch('https://example.com/status', { dispatcher: context.http.dispatcher })
  *     return { objects: objects.length, status: status.status }
  *   })
@@ -94,13 +120,15 @@ export const keepaliveAgent = <const K extends string = 'http'>(
   const resources = createHttpResources(resourceOptions)
   if (makeGlobal) installGlobal(resources)
 
-  const end = () => {
-    resources.endInvocation()
+  const end = (request: Request) => {
+    resources.endInvocation((request as InvocationHolder)[invocationKey], request.response)
   }
   return {
     name: 'keepalive-agent',
     before: (request) => {
-      resources.beginInvocation()
+      const invocation = new MiddyInvocation(request)
+      ;(request as InvocationHolder)[invocationKey] = invocation
+      resources.beginInvocation(invocation)
       if (!trySet(request.context, contextKey, resources)) {
         warnOnce(
           `${packageName}:context`,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ConnectionOptions } from 'node:tls'
-import type { OptionsSchema } from '@middy-downstream/core'
+import type { EventListener, OptionsSchema } from '@middy-downstream/core'
 
 /**
  * The package's name, as it appears in its errors and warnings.
@@ -53,42 +53,60 @@ const tlsKeys: readonly string[] = [
  */
 export interface HttpResourcesOptions {
   /**
-   * Most sockets open at once per origin (host and port), for the http(s) agents and for the
-   * fetch dispatcher. `Infinity` for no limit. Default `256`.
+   * Most sockets open at once per origin (host and port), for the http(s) agents and for the fetch
+   * dispatcher. `Infinity` for no limit.
+   * @default `256`
    */
   maxSockets?: number
   /**
    * An idle keep-alive socket is closed after this long (a shorter `Keep-Alive: timeout` announced
    * by the server wins). Checked again when a socket is about to be reused, because a frozen
-   * environment runs no timers. Default `30_000`.
+   * environment runs no timers.
+   * @default `30_000`
    */
   freeSocketTimeoutMs?: number
   /**
    * When an invocation starts more than this long after the previous one (the environment was
    * probably frozen in between), every idle socket is dropped before the handler runs. `0` drops
-   * them before every invocation. Default `4_000`.
+   * them before every invocation.
+   * @default `4_000`
    */
   thawThresholdMs?: number
-  /** Time allowed for the TCP connection to be established; `0` for none. Default `3_000`. */
+  /**
+   * Time allowed for the TCP connection to be established (the SDK counts the wait for a free
+   * socket in it too); `0` for none.
+   * @default `3_000`
+   */
   connectionTimeoutMs?: number
   /**
-   * Time allowed from sending a request to receiving its response headers (and, for fetch,
-   * between two chunks of the body); the SDK throws a `TimeoutError`. `0` for none. Default `30_000`.
+   * Time allowed from sending a request to receiving its response headers (and, for fetch, between
+   * two chunks of the body); the SDK throws a `TimeoutError`. `0` for none.
+   * @default `30_000`
    */
   requestTimeoutMs?: number
   /**
    * Retry an idempotent request (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) once on a new socket when
-   * the socket is reset before any response arrives. Default `true`.
+   * the socket is reset before any response arrives.
+   * @default `true`
    */
   retryOnReset?: boolean
-  /** TLS settings for every https connection (a private CA, a client certificate). Default none. */
+  /**
+   * TLS settings for every https connection (a private CA, a client certificate).
+   * @default none
+   */
   tls?: KeepaliveTlsOptions
+  /**
+   * Called for each lifecycle event: `close` with `reason: 'unread-body'` and `count` when sockets
+   * held by response bodies nobody read were destroyed at the end of an invocation. Not part of
+   * what makes two sets of resources equal: every listener given for them is called.
+   * @default none
+   */
+  onEvent?: EventListener
 }
 
 /** The options with every default filled in. */
-export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, 'tls'>> & {
-  tls?: KeepaliveTlsOptions
-}
+export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, 'tls' | 'onEvent'>> &
+  Pick<HttpResourcesOptions, 'tls' | 'onEvent'>
 
 /**
  * The defaults of `createHttpResources`.
@@ -96,7 +114,7 @@ export type ResolvedHttpResourcesOptions = Required<Omit<HttpResourcesOptions, '
  * @example
  * createHttpResources({ requestTimeoutMs: resourceDefaults.requestTimeoutMs * 4 })
  */
-export const resourceDefaults: Required<Omit<HttpResourcesOptions, 'tls'>> = {
+export const resourceDefaults: Required<Omit<HttpResourcesOptions, 'tls' | 'onEvent'>> = {
   maxSockets: 256,
   freeSocketTimeoutMs: 30_000,
   thawThresholdMs: 4_000,
@@ -120,6 +138,7 @@ export const resourceSchema = {
   connectionTimeoutMs: { type: 'number', integer: true, min: 0, max: maxTimer, fix: 'use 0 for no timeout' },
   requestTimeoutMs: { type: 'number', integer: true, min: 0, max: maxTimer, fix: 'use 0 for no timeout' },
   retryOnReset: { type: 'boolean' },
+  onEvent: { type: 'function' },
   tls: {
     type: 'custom',
     expected: `an object with TLS options (${tlsKeys.join(', ')})`,
@@ -156,7 +175,7 @@ const describeTls = (value: unknown): unknown => {
  * never contains a private key or passphrase.
  */
 export const fingerprint = (options: ResolvedHttpResourcesOptions): string => {
-  const { tls, ...plain } = options
+  const { tls, onEvent: _listener, ...plain } = options
   const fields = Object.keys(plain)
     .sort()
     .map((key) => `${key}=${String(plain[key as keyof typeof plain])}`)

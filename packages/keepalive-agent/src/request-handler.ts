@@ -1,6 +1,7 @@
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler'
 import { isResetOfReusedSocket } from './agents.js'
 import { isIdempotent, isReplayable } from './reset.js'
+import { socketWaitError } from './socket-wait.js'
 import type { KeepaliveStats } from './stats.js'
 
 type HandleArguments = Parameters<NodeHttpHandler['handle']>
@@ -10,20 +11,25 @@ type HandleResult = ReturnType<NodeHttpHandler['handle']>
  * What `KeepaliveRequestHandler` adds to `NodeHttpHandler`'s options.
  *
  * @example
- * new KeepaliveRequestHandler({ httpsAgent }, { retryOnReset: true, stats: { thaws: 0, idleSocketsDropped: 0, expiredSocketsPruned: 0, retries: 0 } })
+ * new KeepaliveRequestHandler({ httpsAgent }, { retryOnReset: true })
  */
 export interface KeepaliveRequestHandlerOptions {
   /** Send an idempotent request again, once, when its reused idle socket was reset. */
   retryOnReset: boolean
-  /** Where retries are counted. */
+  /**
+   * Where retries are counted.
+   * @default none (not counted)
+   */
   stats?: KeepaliveStats
 }
 
 /**
  * The AWS SDK v3 `NodeHttpHandler`, on shared agents, that sends an idempotent request (GET,
  * HEAD, PUT, DELETE, OPTIONS, TRACE, with no body or a string/bytes body) once more on a new
- * socket when the reused idle socket it went out on was reset before any response. `destroy()`
- * does nothing: the agents are shared by every client and outlive each of them.
+ * socket when the reused idle socket it went out on was reset before any response. A request that
+ * timed out while waiting for a free socket fails with a message that says so (the SDK's blames
+ * connecting). `destroy()` does nothing: the agents are shared by every client and outlive each
+ * of them.
  *
  * @example
  * const requestHandler = new KeepaliveRequestHandler(
@@ -44,7 +50,7 @@ export class KeepaliveRequestHandler extends NodeHttpHandler {
 
   override async handle(...args: HandleArguments): HandleResult {
     try {
-      return await super.handle(...args)
+      return await this.send(args)
     } catch (error) {
       const [request, options] = args
       if (
@@ -57,7 +63,15 @@ export class KeepaliveRequestHandler extends NodeHttpHandler {
         throw error
       }
       if (this.counters) this.counters.retries += 1
-      return super.handle(...args)
+      return this.send(args)
+    }
+  }
+
+  private async send(args: HandleArguments): HandleResult {
+    try {
+      return await super.handle(...args)
+    } catch (error) {
+      throw socketWaitError(args[0].headers, error) ?? error
     }
   }
 

@@ -1,7 +1,8 @@
-import { validateOptions } from '@middy-downstream/core'
+import { EventSink, type LifecycleCounters, validateOptions } from '@middy-downstream/core'
 import { KeepaliveHttpAgent, KeepaliveHttpsAgent } from './agents.js'
 import { KeepaliveDispatcher } from './dispatcher.js'
 import { uninstallGlobalIfInstalled } from './global.js'
+import { createInvocationCycle } from './invocation-cycle.js'
 import {
   fingerprint,
   type HttpResourcesOptions,
@@ -13,6 +14,7 @@ import {
 } from './options.js'
 import { KeepaliveRequestHandler } from './request-handler.js'
 import { emptyStats, type KeepaliveStats } from './stats.js'
+import { type Invocation, InvocationTracker } from './unread-bodies.js'
 
 /**
  * The dispatcher's type: undici 7's `Dispatcher`, and also the type Node's global `fetch` expects
@@ -50,14 +52,22 @@ export interface HttpResources {
   /** Counters for metrics. */
   readonly stats: KeepaliveStats
   /** The settings the resources were made with (TLS material left out). */
-  readonly settings: Readonly<Omit<ResolvedHttpResourcesOptions, 'tls'>>
+  readonly settings: Readonly<Omit<ResolvedHttpResourcesOptions, 'tls' | 'onEvent'>>
+  /** Running totals of lifecycle events (`closes`: sockets destroyed for an unread body). */
+  readonly counters: Readonly<LifecycleCounters>
   /**
    * Call when an invocation starts (the middleware does): when the environment sat idle for longer
    * than `thawThresholdMs`, drops every idle socket and connection. Returns how many it dropped.
+   * Pass the same `invocation` object to `endInvocation`; without one, all calls share one.
    */
-  beginInvocation(): number
-  /** Call when an invocation ends (the middleware does), to start the idle clock. */
-  endInvocation(): void
+  beginInvocation(invocation?: Invocation): number
+  /**
+   * Call when an invocation ends (the middleware does), to start the idle clock. Destroys the
+   * sockets still held by response bodies that no running invocation can read any more (never read,
+   * not part of `result`, the handler's return value), and reports them: a `close` event and a
+   * warning once per environment.
+   */
+  endInvocation(invocation?: Invocation, result?: unknown): void
   /** Drops every idle socket and connection now; requests in flight are not touched. */
   dropIdleSockets(): number
   /**
@@ -68,10 +78,13 @@ export interface HttpResources {
 }
 
 const registry = new Map<string, HttpResources>()
-
+/** Where each set of resources reports its events; `onEvent` listeners subscribe here. */
+const sinks = new WeakMap<HttpResources, EventSink>()
 const build = (settings: ResolvedHttpResourcesOptions, key: string): HttpResources => {
   const stats = emptyStats()
-  const { tls, ...plain } = settings
+  const events = new EventSink(packageName, key)
+  const invocations = new InvocationTracker()
+  const { tls, onEvent: _listener, ...plain } = settings
   const agentOptions = {
     keepAlive: true,
     maxSockets: settings.maxSockets,
@@ -80,6 +93,8 @@ const build = (settings: ResolvedHttpResourcesOptions, key: string): HttpResourc
   }
   const httpAgent = new KeepaliveHttpAgent(agentOptions, stats)
   const httpsAgent = new KeepaliveHttpsAgent({ ...agentOptions, ...tls }, stats)
+  httpAgent.invocations = invocations
+  httpsAgent.invocations = invocations
   const requestHandler = new KeepaliveRequestHandler(
     {
       httpAgent,
@@ -103,10 +118,10 @@ const build = (settings: ResolvedHttpResourcesOptions, key: string): HttpResourc
     retryOnReset: settings.retryOnReset,
     stats,
   })
-  let lastActivity = Date.now()
-
   const dropIdleSockets = () =>
     httpsAgent.dropIdleSockets() + httpAgent.dropIdleSockets() + dispatcher.dropIdleConnections()
+  const { thawThresholdMs } = settings
+  const cycle = createInvocationCycle({ thawThresholdMs, stats, events, invocations, dropIdleSockets })
 
   const resources: HttpResources = {
     httpsAgent,
@@ -114,20 +129,10 @@ const build = (settings: ResolvedHttpResourcesOptions, key: string): HttpResourc
     requestHandler,
     dispatcher: dispatcher as FetchDispatcher,
     stats,
+    counters: events.counters,
     settings: Object.freeze(plain),
-    beginInvocation: () => {
-      const now = Date.now()
-      const idleFor = now - lastActivity
-      lastActivity = now
-      if (idleFor <= settings.thawThresholdMs) return 0
-      const dropped = dropIdleSockets()
-      stats.thaws += 1
-      stats.idleSocketsDropped += dropped
-      return dropped
-    },
-    endInvocation: () => {
-      lastActivity = Date.now()
-    },
+    beginInvocation: cycle.beginInvocation,
+    endInvocation: cycle.endInvocation,
     dropIdleSockets,
     close: async () => {
       if (registry.get(key) === resources) registry.delete(key)
@@ -137,6 +142,7 @@ const build = (settings: ResolvedHttpResourcesOptions, key: string): HttpResourc
       await dispatcher.destroy()
     },
   }
+  sinks.set(resources, events)
   return resources
 }
 
@@ -162,5 +168,6 @@ export const createHttpResources = (options: HttpResourcesOptions = {}): HttpRes
     resources = build(settings, key)
     registry.set(key, resources)
   }
+  sinks.get(resources)?.subscribe(settings.onEvent)
   return resources
 }

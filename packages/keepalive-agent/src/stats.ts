@@ -17,6 +17,11 @@ export interface KeepaliveStats {
   expiredSocketsPruned: number
   /** Requests sent again on a new socket after a reset. */
   retries: number
+  /**
+   * Sockets destroyed at the end of an invocation because a response body on them was never read
+   * (each would have stayed out of the pool for good).
+   */
+  unreadBodiesDestroyed: number
 }
 
 export const emptyStats = (): KeepaliveStats => ({
@@ -24,4 +29,5 @@ export const emptyStats = (): KeepaliveStats => ({
   idleSocketsDropped: 0,
   expiredSocketsPruned: 0,
   retries: 0,
+  unreadBodiesDestroyed: 0,
 })

@@ -9,18 +9,35 @@ import type { EnvironmentMessage, HostMessage, ReplyMessage } from './protocol.j
 export interface EnvironmentOptions {
   /** Absolute path of the handler module (ESM or CommonJS). */
   module: string
-  /** The exported handler's name. Default `handler`. */
+  /**
+   * The exported handler's name.
+   * @default `'handler'`
+   */
   exportName?: string
-  /** Function timeout for each invocation, in ms. Default 3000. */
+  /**
+   * Function timeout for each invocation, in ms.
+   * @default `3000`
+   */
   timeoutMs?: number
+  /**
+   * The function name the handler sees on `context.functionName` (and in the ARN).
+   * @default `'lambda-sim'`
+   */
   functionName?: string
-  /** Extra environment variables for the process (merged over the host's). */
+  /**
+   * Extra environment variables for the process (merged over the host's).
+   * @default `{}`
+   */
   env?: Record<string, string>
-  /** Freeze the process with SIGSTOP whenever no invocation is in flight, as Lambda does. Default true. */
+  /**
+   * Freeze the process with SIGSTOP whenever no invocation is in flight, as Lambda does.
+   * @default `true`
+   */
   freezeBetweenInvocations?: boolean
   /**
-   * Where the handler's stdout and stderr go: the host's own (`inherit`, the default), both to
-   * the host's stderr (`stderr`, to keep the host's stdout clean, e.g. for JSON), or nowhere.
+   * Where the handler's stdout and stderr go: the host's own (`inherit`), both to the host's stderr
+   * (`stderr`, to keep the host's stdout clean, e.g. for JSON), or nowhere (`ignore`).
+   * @default `'inherit'`
    */
   output?: 'inherit' | 'stderr' | 'ignore'
   /**

@@ -72,49 +72,100 @@ export interface PhaseHookInfo {
 export interface FleetOptions {
   /** Path of the handler module (resolved against the working directory). */
   module: string
-  /** The exported handler's name. Default `handler`. */
+  /**
+   * The exported handler's name.
+   * @default `'handler'`
+   */
   exportName?: string
-  /** Function timeout of each invocation, in ms. Default 3000. */
+  /**
+   * Function timeout of each invocation, in ms.
+   * @default `3000`
+   */
   timeoutMs?: number
+  /**
+   * The function name every environment's handler sees on `context.functionName` (and in the ARN).
+   * @default `'lambda-sim'`
+   */
   functionName?: string
-  /** At most this many live environments (abandoned ones do not count). Default 50. */
+  /**
+   * At most this many live environments (abandoned ones do not count).
+   * @default `50`
+   */
   maxEnvironments?: number
-  /** Extra environment variables for every environment (merged over the host's). */
+  /**
+   * Extra environment variables for every environment (merged over the host's).
+   * @default `{}`
+   */
   env?: Record<string, string>
   /**
-   * Invocations one environment serves at once. Default 1, as Lambda; more is the Lambda Managed
-   * Instances mode, where the router fills an environment's slots before starting another.
+   * Invocations one environment serves at once: 1, as Lambda; more is the Lambda Managed Instances
+   * mode, where the router fills an environment's slots before starting another.
+   * @default `1`
    */
   perEnvironmentConcurrency?: number
   /**
    * Run each environment as the Node.js runtime runs Managed Instances: this many worker threads,
    * each with its own copy of the handler module, sharing `perEnvironmentConcurrency`; the timeout
-   * not enforced; not frozen unless `freezeBetweenInvocations` is set. Default: one module instance.
+   * not enforced; not frozen unless `freezeBetweenInvocations` is set.
+   * @default one module instance (no worker threads)
    */
   workersPerEnvironment?: number
-  /** Where the handlers' stdout and stderr go: `inherit` (default), `stderr` or `ignore`. */
+  /**
+   * Where the handlers' stdout and stderr go: `inherit`, `stderr` or `ignore`.
+   * @default `'inherit'`
+   */
   output?: 'inherit' | 'stderr' | 'ignore'
-  /** SIGSTOP each environment whenever it has nothing in flight. Default true. */
+  /**
+   * SIGSTOP each environment whenever it has nothing in flight.
+   * @default `true`
+   */
   freezeBetweenInvocations?: boolean
   /**
-   * Kill an environment after one of its invocations timed out (once nothing else is in flight
-   * in it), as Lambda resets the environment after a timeout. Default true.
+   * Kill an environment after one of its invocations timed out (once nothing else is in flight in
+   * it), as Lambda resets the environment after a timeout.
+   * @default `true`
    */
   recycleOnTimeout?: boolean
-  /** The event of every invocation, or a function called per invocation. A phase's `event` wins. */
+  /**
+   * The event of every invocation, or a function called per invocation. A phase's `event` wins.
+   * @default `{}`
+   */
   event?: unknown
-  /** Leave the environments running after `run` (for another run, or to inspect them). Default false. */
+  /**
+   * Leave the environments running after `run` (for another run, or to inspect them).
+   * @default `false`
+   */
   keepEnvironments?: boolean
-  /** Figures to sample over time during a run, by name. */
+  /**
+   * Figures to sample over time during a run, by name.
+   * @default none
+   */
   samplers?: Record<string, Sampler<FleetState>>
-  /** Sampling interval, in ms. Default 250. */
+  /**
+   * Sampling interval, in ms.
+   * @default `250`
+   */
   sampleEveryMs?: number
+  /**
+   * Called when an invocation phase starts and after each of its invocations, with the phase's
+   * counts (`phase`, `name`, `done`, `total`, `failures`): for a progress line.
+   * @default none
+   */
   onProgress?: (progress: FleetProgress) => void
-  /** Called with every finished invocation, in the order they finish. */
+  /**
+   * Called with every finished invocation, in the order they finish.
+   * @default none
+   */
   onInvocation?: (record: InvocationRecord) => void
-  /** Called before each phase, e.g. to flip a `FaultProxy`; awaited. */
+  /**
+   * Called before each phase, e.g. to flip a `FaultProxy`; awaited.
+   * @default none
+   */
   beforePhase?: (info: PhaseHookInfo) => void | Promise<void>
-  /** Called after each phase with its result; awaited. */
+  /**
+   * Called after each phase with its result; awaited.
+   * @default none
+   */
   afterPhase?: (info: PhaseHookInfo) => void | Promise<void>
 }
 

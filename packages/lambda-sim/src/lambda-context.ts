@@ -2,11 +2,25 @@ import { randomUUID } from 'node:crypto'
 import type { Context } from 'aws-lambda'
 
 export interface FakeContextOptions {
-  /** The function timeout; `getRemainingTimeInMillis()` counts down from it. Default 3000. */
+  /**
+   * The function timeout; `getRemainingTimeInMillis()` counts down from it.
+   * @default `3000`
+   */
   timeoutMs?: number
+  /**
+   * `context.functionName` (and the function part of the ARN).
+   * @default `'test-function'`
+   */
   functionName?: string
+  /**
+   * `context.awsRequestId`.
+   * @default a random UUID
+   */
   awsRequestId?: string
-  /** Start the countdown from this epoch time (ms) instead of now. */
+  /**
+   * Start the countdown from this epoch time (ms) instead of now.
+   * @default `Date.now()`
+   */
   startedAt?: number
 }
 

@@ -65,42 +65,79 @@ export type MongoReleasePolicy = 'keep' | 'close'
 export interface MongoConnectionOptions<K extends string = 'mongo'> {
   /** `mongodb://` or `mongodb+srv://` connection string. A password in it never reaches errors or events. */
   url: string
-  /** The database on `context.mongo.db`. Default: the one in `url`, else the driver's default (`test`). */
+  /**
+   * The database on `context.mongo.db`.
+   * @default the database in `url`, else the driver's default (`test`)
+   */
   dbName?: string
   /**
-   * User name and password, merged into the client's `auth` option, as a value or a provider
-   * called for each new client (and once more after an authentication failure).
+   * User name and password, merged into the client's `auth` option, as a value or a provider called
+   * for each new client (and once more after an authentication failure).
+   * @default none (the credentials in `url`, if any)
    */
   auth?: MongoCredentialsSource
-  /** Passed to `new MongoClient(url, options)` over the Lambda defaults (TLS options go here). */
+  /**
+   * Passed to `new MongoClient(url, options)` over the Lambda defaults (TLS options go here).
+   * @default `{}` (over the Lambda defaults)
+   */
   clientOptions?: MongoClientOptions
-  /** The driver's `MongoClient` class. Default: the one of the `mongodb` peer dependency. */
+  /**
+   * The driver's `MongoClient` class.
+   * @default the `mongodb` peer dependency's `MongoClient`
+   */
   MongoClient?: MongoClientConstructor
-  /** Where the handle goes on the context. Default `mongo`. */
+  /**
+   * Where the handle goes on the context.
+   * @default `'mongo'`
+   */
   contextKey?: K
   /**
-   * `false` (default): the client is created in `before` without any I/O and the driver connects
-   * it on the first operation. `true`: connect in `before`, with retries inside the deadline.
+   * `false`: the client is created in `before` without any I/O and the driver connects it on the
+   * first operation. `true`: connect in `before`, with retries inside the deadline.
+   * @default `false`
    */
   eager?: boolean
-  /** After each invocation: `keep` the client for the next one (default) or `close` it. */
+  /**
+   * After each invocation: `keep` the client for the next one or `close` it.
+   * @default `'keep'`
+   */
   release?: MongoReleasePolicy
-  /** A client idle for longer than this is pinged before the handler runs (0: on every reuse). Default 10000. */
+  /**
+   * A client idle for longer than this is pinged before the handler runs (0: on every reuse).
+   * @default `10_000`
+   */
   validateAfterIdleMs?: number
-  /** The longest that ping may take before the client is replaced. Default 1000. */
+  /**
+   * The longest that ping may take before the client is replaced.
+   * @default `1_000`
+   */
   validateTimeoutMs?: number
-  /** The longest a graceful close may take before the sockets are dropped. Default 1000. */
+  /**
+   * The longest a graceful close may take before the sockets are dropped.
+   * @default `1_000`
+   */
   closeTimeoutMs?: number
-  /** Milliseconds kept back from the invocation's remaining time. Default 500. */
+  /**
+   * Milliseconds kept back from the invocation's remaining time.
+   * @default `500`
+   */
   marginMs?: number
   /**
    * Close the client when an invocation that holds it is still running `marginMs` before its
-   * timeout, so a stuck operation fails now with a `DeadlineError`. Default `true`.
+   * timeout, so a stuck operation fails now with a `DeadlineError`.
+   * @default `true`
    */
   closeAtDeadline?: boolean
-  /** Turn the driver's connection errors that reach `onError` into this suite's typed errors. Default `true`. */
+  /**
+   * Turn the driver's connection errors that reach `onError` into this suite's typed errors.
+   * @default `true`
+   */
   wrapErrors?: boolean
-  /** Lifecycle events (`open`, `reuse`, `validate`, `release`, `close`, `error`, ...). Never contain secrets. */
+  /**
+   * Lifecycle events (`open`, `reuse`, `validate`, `release`, `close`, `error`, ...). Never contain
+   * secrets.
+   * @default none
+   */
   onEvent?: EventListener
 }
 

@@ -77,39 +77,83 @@ export interface ClusterConfig {
  * const options: RedisClientOptions = { url: 'rediss://cache.example.com:6379', password: tokenProvider, release: 'keep' }
  */
 export interface RedisClientOptions {
-  /** `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  /**
+   * `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS.
+   * @default none
+   */
   url?: string
-  /** ioredis options (host, port, username, db, tls, keyPrefix…); in cluster mode, each node's options. */
+  /**
+   * ioredis options (host, port, username, db, tls, keyPrefix…); in cluster mode, each node's
+   * options.
+   * @default `{}`
+   */
   config?: RedisOptions
-  /** Cluster mode instead of one server. */
+  /**
+   * Cluster mode instead of one server.
+   * @default none (one server)
+   */
   cluster?: ClusterConfig
-  /** A password, or a provider called before each connection is opened (so before every reconnect). */
+  /**
+   * A password, or a provider called before each connection is opened (so before every reconnect).
+   * @default none (the password in `url` or `config`, if any)
+   */
   password?: PasswordSource
-  /** The ioredis `Redis` class to use (5 or 6). Default: the `ioredis` peer dependency. */
+  /**
+   * The ioredis `Redis` class to use (5 or 6).
+   * @default the `ioredis` peer dependency's `Redis`
+   */
   Redis?: RedisConstructor
-  /** Release after each invocation: `keep`, `close` (alias `quit`) or `disconnect`. Default `keep`. */
+  /**
+   * Release after each invocation: `keep`, `close` (alias `quit`) or `disconnect`.
+   * @default `'keep'`
+   */
   release?: ReleasePolicy
-  /** Milliseconds kept back from the invocation's remaining time, to answer before Lambda's timeout. Default 200. */
+  /**
+   * Milliseconds kept back from the invocation's remaining time, to answer before Lambda's timeout.
+   * @default `200`
+   */
   marginMs?: number
-  /** One connection attempt, TCP, TLS and handshake (AUTH, ready check) included; bounded by the deadline. Default 1000. */
+  /**
+   * One connection attempt, TCP, TLS and handshake (AUTH, ready check) included; bounded by the
+   * deadline.
+   * @default `1000`
+   */
   connectTimeoutMs?: number
-  /** Connection attempts per invocation before queued commands fail, the first included. Default 3. */
+  /**
+   * Connection attempts per invocation before queued commands fail, the first included.
+   * @default `3`
+   */
   connectAttempts?: number
-  /** A cap on each command's time, below the deadline. Default: none (the deadline bounds every command). */
+  /**
+   * A cap on each command's time, below the deadline.
+   * @default none (the deadline bounds every command)
+   */
   commandTimeoutMs?: number
-  /** A client idle for longer than this is pinged before the invocation gets it. Default 5000. */
+  /**
+   * A client idle for longer than this is pinged before the invocation gets it.
+   * @default `5000`
+   */
   validateAfterIdleMs?: number
-  /** The longest the validation PING may take (bounded by the deadline too). Default 250. */
+  /**
+   * The longest the validation PING may take (bounded by the deadline too).
+   * @default `250`
+   */
   validateTimeoutMs?: number
-  /** The longest a QUIT may take before the socket is dropped. Default 250. */
+  /**
+   * The longest a QUIT may take before the socket is dropped.
+   * @default `250`
+   */
   closeTimeoutMs?: number
   /**
    * Re-send commands that were written but unanswered when a connection dropped (ioredis'
    * `autoResendUnfulfilledCommands`). They may already have run, so only for idempotent workloads.
-   * Default `false`: they fail at once with `ConnectionLostError`.
+   * @default `false` (they fail at once with `ConnectionLostError`)
    */
   resendUnfulfilledCommands?: boolean
-  /** Lifecycle events: open, reuse, validate, retry, release, close, error. Never contains a secret. */
+  /**
+   * Lifecycle events: open, reuse, validate, retry, release, close, error. Never contains a secret.
+   * @default none
+   */
   onEvent?: EventListener
 }
 
@@ -120,9 +164,15 @@ export interface RedisClientOptions {
  * redisConnection({ url: process.env.REDIS_URL, contextKey: 'cache', eager: true })
  */
 export interface RedisConnectionOptions<K extends string = 'redis'> extends RedisClientOptions {
-  /** The context property the client is put on. Default `redis`. */
+  /**
+   * The context property the client is put on.
+   * @default `'redis'`
+   */
   contextKey?: K
-  /** Connect in `before` instead of on the first command. Default `false`. */
+  /**
+   * Connect in `before` instead of on the first command.
+   * @default `false`
+   */
   eager?: boolean
 }
 

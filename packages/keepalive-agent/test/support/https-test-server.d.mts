@@ -25,6 +25,11 @@ export interface HttpsTestServerOptions {
   latencyMs?: number
   /** Announce `Keep-Alive: timeout=<seconds>` on every response. Default not announced. */
   keepAliveHintSeconds?: number
+  /**
+   * Answer a GetObject that asks for it (`x-amz-checksum-mode: ENABLED`, which the SDK sends by
+   * default) with the object's CRC32, as S3 does for objects stored with a checksum. Default false.
+   */
+  checksums?: boolean
 }
 
 export interface HeldRequests {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { rmSync } from 'node:fs'
 import https from 'node:https'
+import { crc32 } from 'node:zlib'
 import { makeSelfSignedCertificate as makeCertificate } from '@middy-downstream/testing'
 
 const directories = new Set()
@@ -18,6 +19,12 @@ export const makeSelfSignedCertificate = () => {
   const certificate = makeCertificate()
   directories.add(certificate.dir)
   return certificate
+}
+
+const crc32Base64 = (data) => {
+  const digest = Buffer.alloc(4)
+  digest.writeUInt32BE(crc32(data))
+  return digest.toString('base64')
 }
 
 const xml = (body) => `<?xml version="1.0" encoding="UTF-8"?>\n${body}`
@@ -57,6 +64,7 @@ export class HttpsTestServer extends EventEmitter {
   #resetsLeft = 0
   #idleTimeoutMs
   #keepAliveHintSeconds
+  #checksums
   #latencyMs
   #holds = []
   #certificate
@@ -68,6 +76,7 @@ export class HttpsTestServer extends EventEmitter {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0
     this.#idleClose = options.idleClose ?? 'fin'
     this.#keepAliveHintSeconds = options.keepAliveHintSeconds
+    this.#checksums = options.checksums ?? false
     this.#latencyMs = options.latencyMs ?? 0
   }
 
@@ -362,6 +371,11 @@ export class HttpsTestServer extends EventEmitter {
           return
         }
         res.setHeader('ETag', etag(data))
+        // As S3 does for an object stored with a checksum, when the client asks for it: the SDK
+        // then reads the body through a stream of its own that verifies it.
+        if (this.#checksums && req.headers['x-amz-checksum-mode'] === 'ENABLED') {
+          res.setHeader('x-amz-checksum-crc32', crc32Base64(data))
+        }
         res.setHeader('content-type', 'application/octet-stream')
         res.setHeader('content-length', data.length)
         res.end(req.method === 'HEAD' ? undefined : data)

@@ -1,0 +1,89 @@
+import type { OptionAliases } from '@middy-downstream/core'
+
+const sm = 'serverless-mysql'
+const rds = '@middy/rds'
+const events = (type: string) => `one listener for all events; this one is type "${type}"`
+
+/**
+ * Options of serverless-mysql and `@middy/rds`, and what to use here instead: an unknown option
+ * with one of these names gets that as its "did you mean". The README's migration tables say the
+ * same.
+ */
+export const migrationAliases: OptionAliases = {
+  // serverless-mysql
+  connUtilization: {
+    from: sm,
+    use: 'utilizationThreshold',
+    note: 'the same 0-1 share, used by release "auto"',
+  },
+  maxConnsFreq: {
+    from: sm,
+    use: 'capacityCheckIntervalMs',
+    note: 'one read gives both the limit and the usage',
+  },
+  usedConnsFreq: {
+    from: sm,
+    use: 'capacityCheckIntervalMs',
+    note: 'one read gives both the limit and the usage',
+  },
+  backoff: { from: sm, use: 'retry.strategy', note: '"full" or "decorrelated" (a function is not accepted)' },
+  base: { from: sm, use: 'retry.baseMs' },
+  cap: { from: sm, use: 'retry.capMs' },
+  maxRetries: {
+    from: sm,
+    use: 'retry.maxAttempts',
+    note: 'attempts in all, the first included (maxRetries + 1)',
+  },
+  zombieMinTimeout: {
+    from: sm,
+    use: 'reapMinIdleSeconds',
+    note: 'it never goes below the function timeout + 2 s, so no live invocation is killed',
+  },
+  zombieMaxTimeout: {
+    from: sm,
+    note: "zombies are reaped only when the server is above utilizationThreshold; cap idle connections with the server's wait_timeout",
+  },
+  manageConns: {
+    from: sm,
+    use: 'release',
+    note: 'manageConns: false is release: "keep" with reapZombies: false',
+  },
+  library: { from: sm, use: 'createConnection', note: "pass mysql2's createConnection (or a wrapper of it)" },
+  promise: { from: sm, note: 'native promises are used' },
+  onConnect: { from: sm, use: 'onEvent', note: events('open') },
+  onConnectError: { from: sm, use: 'onEvent', note: events('retry (or error, when it gives up)') },
+  onRetry: { from: sm, use: 'onEvent', note: events('retry') },
+  onClose: { from: sm, use: 'onEvent', note: events('close') },
+  onError: { from: sm, use: 'onEvent', note: events('error') },
+  onKill: { from: sm, use: 'onEvent', note: events('reap') },
+  onKillError: { from: sm, use: 'onEvent', note: events('error') },
+  maxQueryRetries: {
+    from: sm,
+    note: 'a statement is re-run only when it was never sent, or when marked { idempotent: true } (never in a transaction)',
+  },
+  queryRetryBackoff: {
+    from: sm,
+    note: 'statements are not retried with a backoff; see { idempotent: true }',
+  },
+  onQueryRetry: { from: sm, use: 'onEvent' },
+  returnFinalSqlQuery: { from: sm, note: "use mysql2's format() to see a statement with its values" },
+  // @middy/rds
+  internalKey: {
+    from: rds,
+    use: 'passwordFromInternal',
+    note: 'the request.internal key @middy/rds-signer wrote',
+  },
+  cacheKey: { from: rds, note: 'clients are shared by a fingerprint of their config, without secrets' },
+  cacheKeyExpiry: { from: rds, note: 'clients are shared by a fingerprint of their config, without secrets' },
+  cacheExpiry: {
+    from: rds,
+    use: 'release',
+    note: 'cacheExpiry: 0 is release: "close"; a kept connection is checked after validateAfterIdleMs',
+  },
+  disablePrefetch: {
+    from: rds,
+    use: 'eager',
+    note: 'nothing connects at module load; the default (eager: false) connects on the first statement',
+  },
+  client: { from: rds, use: 'createConnection', note: 'the engine is chosen by the import path' },
+}
