@@ -47,6 +47,12 @@ export interface InvariantFixture<THandle = unknown> {
   written(handle: THandle, marker: string): Promise<boolean>
   /** A command that blocks server-side for `ms` (SLEEP, BLPOP). */
   slowCommand(handle: THandle, ms: number): Promise<unknown>
+  /**
+   * Invariants that do not apply to this backend, each with the reason (stated in the fixture,
+   * where a reviewer sees it). `state`: a connectionless backend (the Aurora Data API) has no
+   * session of its own to carry state, and cannot reset the service's connections.
+   */
+  notApplicable?: { state?: string }
   /** Options that must be refused at construction, each with a fragment of the expected message. */
   badOptions: Array<[description: string, build: () => unknown, message: string | RegExp]>
 }

@@ -132,12 +132,14 @@ export const runInvariantSuite = <THandle>(fixture: InvariantFixture<THandle>): 
       else expect(plainKept).toBe(false)
     })
 
-    test('state left by one invocation is gone in the next', async () => {
-      const leave = handlerWith((handle) => fixture.leaveState(handle))
-      await leave({}, context())
-      const look = handlerWith((handle) => fixture.stateVisible(handle))
-      expect(await look({}, context())).toBe(false)
-    })
+    // Not registered (rather than skipped) where the fixture states why it cannot apply.
+    if (!fixture.notApplicable?.state)
+      test('state left by one invocation is gone in the next', async () => {
+        const leave = handlerWith((handle) => fixture.leaveState(handle))
+        await leave({}, context())
+        const look = handlerWith((handle) => fixture.stateVisible(handle))
+        expect(await look({}, context())).toBe(false)
+      })
 
     test('no secret in a logged context, handle or exported object', async () => {
       const logged: string[] = []
