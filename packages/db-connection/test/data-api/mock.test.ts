@@ -202,6 +202,13 @@ describe('retries inside the remaining time', () => {
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0)
   })
 
+  test('the retry option shapes the wait: maxAttempts bounds it', async () => {
+    const { mock, db } = setup(10_000, { retry: { maxAttempts: 2, baseMs: 1, capMs: 5 } })
+    mock.on(ExecuteStatementCommand).rejects(resuming())
+    await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DeadlineError)
+    expect(mock).toHaveReceivedCommandTimes(ExecuteStatementCommand, 2)
+  })
+
   test.each([
     [
       'the communications link failure',

@@ -32,6 +32,7 @@ const execute = (
   values: unknown,
   timeoutMs: number,
   tx: string | undefined,
+  retry: RetryOptions,
 ) => {
   const input = defined({
     ...arns(target),
@@ -47,94 +48,103 @@ const execute = (
     (t, abortSignal) => t.client.send(new ExecuteStatementCommand(input), { abortSignal }),
     sql,
     timeoutMs,
-    tx === undefined ? resumeRetry : false,
+    tx === undefined ? retry : false,
   )
 }
 
 const field = { type: 'string', nonEmpty: true } as const
 
+export type DataApiEngine = SqlEngine<DataApiTarget, DataApiConfig, DataApiWriteResult, never, string>
+
 /**
  * Aurora (MySQL or PostgreSQL) through the Data API: statements over HTTPS, no connection held.
  * One client serves every invocation of the environment (`shared`); there is nothing to count,
- * reap or reset, so the `auto` release policy keeps it.
+ * reap or reset, so the `auto` release policy keeps it. `retry` (the `retry` option) shapes how
+ * refusals that mean "nothing ran" are waited out.
  */
-export const dataApiEngine: SqlEngine<DataApiTarget, DataApiConfig, DataApiWriteResult, never, string> = {
-  packageName,
-  sharing: 'shared',
-  configRule: {
-    type: 'shape',
-    description: 'an object of Data API settings',
-    fix: 'pass { config: { resourceArn, secretArn, database } }',
-    fields: {
-      resourceArn: {
-        ...field,
-        fix: 'pass the Aurora cluster ARN, e.g. resourceArn: process.env.CLUSTER_ARN',
-      },
-      secretArn: {
-        ...field,
-        fix: 'pass the Secrets Manager secret ARN, e.g. secretArn: process.env.SECRET_ARN',
-      },
-      database: field,
-      schema: field,
-      client: {
-        type: 'custom',
-        expected: 'an RDSDataClient (an object with a send method)',
-        check: (v) => typeof (v as { send?: unknown })?.send === 'function',
+export const dataApiEngineWith = (retry: RetryOptions = {}): DataApiEngine => {
+  const backoff = { ...resumeRetry, ...retry }
+  return {
+    packageName,
+    sharing: 'shared',
+    configRule: {
+      type: 'shape',
+      description: 'an object of Data API settings',
+      fix: 'pass { config: { resourceArn, secretArn, database } }',
+      fields: {
+        resourceArn: {
+          ...field,
+          fix: 'pass the Aurora cluster ARN, e.g. resourceArn: process.env.CLUSTER_ARN',
+        },
+        secretArn: {
+          ...field,
+          fix: 'pass the Secrets Manager secret ARN, e.g. secretArn: process.env.SECRET_ARN',
+        },
+        database: field,
+        schema: field,
+        client: {
+          type: 'custom',
+          expected: 'an RDSDataClient (an object with a send method)',
+          check: (v) => typeof (v as { send?: unknown })?.send === 'function',
+        },
       },
     },
-  },
-  checkConfig: (config) => {
-    for (const name of ['resourceArn', 'secretArn'] as const) {
-      if (!config[name]) {
-        throw new TypeError(
-          `${packageName}: option "config.${name}" is required; pass { config: { resourceArn, secretArn, database } }`,
-        )
+    checkConfig: (config) => {
+      for (const name of ['resourceArn', 'secretArn'] as const) {
+        if (!config[name]) {
+          throw new TypeError(
+            `${packageName}: option "config.${name}" is required; pass { config: { resourceArn, secretArn, database } }`,
+          )
+        }
       }
-    }
-  },
-  passwordOf: () => undefined,
-  withoutPassword: storable,
-  userOf: () => undefined,
-  databaseOf: (config) => config.database,
-  adapter: ({ config }) => dataApiAdapter(config),
-  // `execute` is `query`: the Data API has no client-side prepared statements.
-  run: (target, _kind, sql, values, timeoutMs, tx) =>
-    execute(target, sql, values, timeoutMs, tx).then(shapeResult),
-  failure: statementFailure,
-  // Outside a transaction each call may run on another server connection: nothing persists.
-  changesSession: () => false,
-  transaction: {
-    begin: async (target, timeoutMs) => {
-      const input = defined({ ...arns(target), database: target.database, schema: target.schema })
-      const out = await send(
-        target,
-        (t, abortSignal) => t.client.send(new BeginTransactionCommand(input), { abortSignal }),
-        'BEGIN',
-        timeoutMs,
-        resumeRetry,
-      )
-      return out.transactionId as string
     },
-    commit: async (target, transactionId, timeoutMs) => {
-      const input = { ...arns(target), transactionId }
-      await send(
-        target,
-        (t, abortSignal) => t.client.send(new CommitTransactionCommand(input), { abortSignal }),
-        'COMMIT',
-        timeoutMs,
-        false,
-      )
+    passwordOf: () => undefined,
+    withoutPassword: storable,
+    userOf: () => undefined,
+    databaseOf: (config) => config.database,
+    adapter: ({ config }) => dataApiAdapter(config),
+    // `execute` is `query`: the Data API has no client-side prepared statements.
+    run: (target, _kind, sql, values, timeoutMs, tx) =>
+      execute(target, sql, values, timeoutMs, tx, backoff).then(shapeResult),
+    failure: statementFailure,
+    // Outside a transaction each call may run on another server connection: nothing persists.
+    changesSession: () => false,
+    transaction: {
+      begin: async (target, timeoutMs) => {
+        const input = defined({ ...arns(target), database: target.database, schema: target.schema })
+        const out = await send(
+          target,
+          (t, abortSignal) => t.client.send(new BeginTransactionCommand(input), { abortSignal }),
+          'BEGIN',
+          timeoutMs,
+          backoff,
+        )
+        return out.transactionId as string
+      },
+      commit: async (target, transactionId, timeoutMs) => {
+        const input = { ...arns(target), transactionId }
+        await send(
+          target,
+          (t, abortSignal) => t.client.send(new CommitTransactionCommand(input), { abortSignal }),
+          'COMMIT',
+          timeoutMs,
+          false,
+        )
+      },
+      rollback: async (target, transactionId, timeoutMs) => {
+        if (transactionId === undefined) return
+        const input = { ...arns(target), transactionId }
+        await send(
+          target,
+          (t, abortSignal) => t.client.send(new RollbackTransactionCommand(input), { abortSignal }),
+          'ROLLBACK',
+          timeoutMs,
+          false,
+        )
+      },
     },
-    rollback: async (target, transactionId, timeoutMs) => {
-      if (transactionId === undefined) return
-      const input = { ...arns(target), transactionId }
-      await send(
-        target,
-        (t, abortSignal) => t.client.send(new RollbackTransactionCommand(input), { abortSignal }),
-        'ROLLBACK',
-        timeoutMs,
-        false,
-      )
-    },
-  },
+  }
 }
+
+/** The engine with the default backoff. */
+export const dataApiEngine: DataApiEngine = dataApiEngineWith()

@@ -5,7 +5,7 @@ import { sqlMiddleware } from '../../middleware.js'
 import type { SqlConnectionOptions } from '../../options.js'
 import type { ReleasableSqlSession, SqlResult, SqlSession, TransactionSession } from '../../session.js'
 import type { DataApiConfig, DataApiTarget } from './client.js'
-import { dataApiEngine } from './engine.js'
+import { dataApiEngineWith } from './engine.js'
 import type { DataApiWriteResult } from './results.js'
 import { packageName } from './send.js'
 
@@ -73,7 +73,7 @@ export const createDataApiConnection = (
   options: DataApiConnectionOptions<string>,
 ): ManagedDataApiConnection => {
   refuseConnectionOptions(options)
-  return createSqlConnection(dataApiEngine, options)
+  return createSqlConnection(dataApiEngineWith(options.retry), options)
 }
 
 /**
@@ -92,7 +92,7 @@ export const dbConnection = <const TKey extends string = 'db'>(
   options: DataApiConnectionOptions<TKey>,
 ): MiddlewareObj<unknown, unknown, Error, DataApiConnectionContext<TKey>> => {
   refuseConnectionOptions(options)
-  return sqlMiddleware(dataApiEngine, options) as MiddlewareObj<
+  return sqlMiddleware(dataApiEngineWith(options.retry), options) as MiddlewareObj<
     unknown,
     unknown,
     Error,
@@ -101,6 +101,6 @@ export const dbConnection = <const TKey extends string = 'db'>(
 }
 
 export type { DataApiConfig } from './client.js'
-export { dataApiEngine, resumeRetry } from './engine.js'
+export { type DataApiEngine, dataApiEngine, dataApiEngineWith, resumeRetry } from './engine.js'
 export type { DataApiWriteResult } from './results.js'
 export { packageName } from './send.js'
