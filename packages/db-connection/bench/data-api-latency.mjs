@@ -8,9 +8,7 @@
 import { RDSDataClient } from '@aws-sdk/client-rds-data'
 import { createDbConnection } from '@middy-downstream/db-connection'
 import { createDataApiConnection } from '@middy-downstream/db-connection/data-api'
-// The harness's files directly: its index also loads the Jest invariant suite.
-import { DataApiStandIn } from '../../testing/dist/data-api-standin/index.js'
-import { MariaDbServer } from '../../testing/dist/servers/mariadb.js'
+import { DataApiStandIn, MariaDbServer } from '@middy-downstream/testing'
 
 const rounds = Number(process.argv[2] ?? 5)
 const perRound = Number(process.argv[3] ?? 300)

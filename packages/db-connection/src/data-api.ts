@@ -1,19 +1,5 @@
 /** Aurora MySQL and Aurora PostgreSQL through the Data API: `@middy-downstream/db-connection/data-api`. */
 export {
-  AuthenticationError,
-  CapacityError,
-  ClosedError,
-  ConnectError,
-  ConnectionLostError,
-  DeadlineError,
-  DownstreamError,
-  type LifecycleCounters,
-  type LifecycleEvent,
-  OperationError,
-  ReleasedError,
-  TransactionError,
-} from '@middy-downstream/core'
-export {
   createDataApiConnection,
   type DataApiConfig,
   type DataApiConnectionContext,
@@ -32,4 +18,5 @@ export {
   type ReleasableDataApiSession,
   resumeRetry,
 } from './engines/data-api/index.js'
+export * from './errors.js'
 export type { StatementOptions } from './session.js'

@@ -24,6 +24,22 @@ export interface CapacitySample {
   sampledAt: number
 }
 
+type Counts = Omit<CapacitySample, 'utilization' | 'sampledAt'>
+
+/** How full the server is for us: the larger of its share used and the user's share of its limit. */
+export const utilizationOf = (counts: Counts): number =>
+  Math.max(
+    counts.maxConnections > 0 ? counts.usedConnections / counts.maxConnections : 0,
+    counts.maxUserConnections > 0 ? counts.userConnections / counts.maxUserConnections : 0,
+  )
+
+/** A sample taken now from the counts an engine read. */
+export const capacitySample = (counts: Counts): CapacitySample => ({
+  ...counts,
+  utilization: utilizationOf(counts),
+  sampledAt: Date.now(),
+})
+
 export interface ReapOptions {
   user: string
   database: string | undefined

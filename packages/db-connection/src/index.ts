@@ -1,18 +1,5 @@
 /** MySQL, MariaDB and Aurora MySQL (mysql2): the default entry of @middy-downstream/db-connection. */
-export {
-  AuthenticationError,
-  CapacityError,
-  ClosedError,
-  ConnectError,
-  ConnectionLostError,
-  DeadlineError,
-  DownstreamError,
-  type LifecycleCounters,
-  type LifecycleEvent,
-  OperationError,
-  ReleasedError,
-  TransactionError,
-} from '@middy-downstream/core'
+
 export type { CapacitySample, SqlEngine, StatementFailure } from './engine.js'
 export {
   type CreateMysqlConnection,
@@ -31,6 +18,7 @@ export {
   type QueryResult,
   type ReleasableDbSession,
 } from './engines/mysql/index.js'
+export * from './errors.js'
 export { ManagedSqlConnection } from './managed.js'
 export { defaults, type ReleasePolicy, type SqlConnectionOptions } from './options.js'
 export {

@@ -149,6 +149,7 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
       state: { inTransaction: false, rawTaken: false } satisfies SessionState,
       events: this.events,
       queryTimeoutMs: this.#settings.queryTimeoutMs,
+      proxy: this.#settings.proxy,
     }
     const release = (outcome: 'success' | 'error') =>
       releaseSession(this as ManagedSqlConnection<TConn, unknown, unknown, unknown>, shared, outcome)

@@ -1,18 +1,5 @@
 /** PostgreSQL, Aurora PostgreSQL and RDS PostgreSQL (pg): `@middy-downstream/db-connection/postgres`. */
-export {
-  AuthenticationError,
-  CapacityError,
-  ClosedError,
-  ConnectError,
-  ConnectionLostError,
-  DeadlineError,
-  DownstreamError,
-  type LifecycleCounters,
-  type LifecycleEvent,
-  OperationError,
-  ReleasedError,
-  TransactionError,
-} from '@middy-downstream/core'
+
 export {
   type CreatePgClient,
   createPgConnection,
@@ -29,5 +16,6 @@ export {
   postgresEngine,
   type ReleasablePgSession,
 } from './engines/postgres/index.js'
+export * from './errors.js'
 export { defaults, type ReleasePolicy } from './options.js'
 export type { StatementOptions } from './session.js'

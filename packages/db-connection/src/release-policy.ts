@@ -1,6 +1,6 @@
 import type { Deadline, EventSink, ReleaseDisposition } from '@middy-downstream/core'
 import { describeError } from '@middy-downstream/core'
-import type { CapacityOps, CapacitySample } from './engine.js'
+import { type CapacityOps, type CapacitySample, utilizationOf } from './engine.js'
 import type { ReleasePolicy } from './options.js'
 
 export interface AutoReleaseSettings {
@@ -125,10 +125,7 @@ export class ReleaseDecider<TConn = unknown> {
       })
       sample.usedConnections -= killed
       if (sample.maxUserConnections > 0) sample.userConnections -= killed
-      sample.utilization = Math.max(
-        sample.maxConnections > 0 ? sample.usedConnections / sample.maxConnections : 0,
-        sample.maxUserConnections > 0 ? sample.userConnections / sample.maxUserConnections : 0,
-      )
+      sample.utilization = utilizationOf(sample)
     } catch (error) {
       this.events.emit({ type: 'error', reason: 'reap', error: describeError(error) })
     }

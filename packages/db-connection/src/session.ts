@@ -7,6 +7,7 @@ import {
   redactError,
   type Scope,
   TransactionError,
+  warnOnce,
 } from '@middy-downstream/core'
 import type { AnySqlEngine, StatementKind } from './engine.js'
 
@@ -105,6 +106,30 @@ interface Shared<TConn> {
   state: SessionState
   events: EventSink
   queryTimeoutMs: number
+  /** Behind a pooler (RDS Proxy, pgbouncer): session state does not survive, or pins the connection. */
+  proxy: boolean
+}
+
+/**
+ * Behind a transaction pooler, session state either leaks to another client's transaction
+ * (pgbouncer) or pins the connection for good (RDS Proxy): said once per environment.
+ */
+const warnSessionStateBehindProxy = (engine: AnySqlEngine, what: string): void =>
+  warnOnce(
+    'MDD_SESSION_STATE_BEHIND_PROXY',
+    `${engine.packageName}: ${what} keeps state on the server session, which a transaction pooler (proxy: true) does not preserve between statements and RDS Proxy answers by pinning the connection; keep such statements inside context.db.transaction(), or avoid them`,
+  )
+
+/** Marks the scope for a reset when a statement leaves session state; warns behind a proxy. */
+const noteSessionState = (shared: Shared<unknown>, kind: StatementKind, sql: string): void => {
+  const { engine } = shared
+  if (engine.changesSession(sql)) {
+    shared.scope.dirty = true
+    if (shared.proxy && !shared.state.inTransaction)
+      warnSessionStateBehindProxy(engine, `"${sql.trim().split(/\s+/, 2).join(' ')}"`)
+  }
+  if (kind === 'execute' && shared.proxy)
+    warnSessionStateBehindProxy(engine, 'execute() (a named prepared statement)')
 }
 
 const timeoutFor = (shared: Shared<unknown>, requested?: number): number =>
@@ -150,7 +175,7 @@ export class TransactionSession<TConn = unknown, THeader = never> extends Statem
         { package: engine.packageName },
       )
     }
-    if (engine.changesSession(sql)) scope.dirty = true
+    noteSessionState(this.#shared as Shared<unknown>, kind, sql)
     const timeout = timeoutFor(this.#shared as Shared<unknown>, options.timeoutMs)
     try {
       return (await engine.run(this.#connection, kind, sql, values, timeout, this.#tx)) as SqlResult<
@@ -293,7 +318,7 @@ export class SqlSession<TConn = unknown, THeader = never> extends Statements<THe
     scope.assertLive(`context.db.${kind}`)
     // A statement outside `tx` while a transaction is open would join it on the same connection.
     this.refuseInsideTransaction('a transaction is open: run statements through its tx handle')
-    if (engine.changesSession(sql)) scope.dirty = true
+    noteSessionState(this.#shared as Shared<unknown>, kind, sql)
     for (let attempt = 1; ; attempt++) {
       const timeout = this.timeout(options.timeoutMs)
       try {

@@ -1,10 +1,12 @@
-import { type InvariantFixture, MariaDbServer, runInvariantSuite } from '@middy-downstream/testing'
+import { MariaDbServer } from '@middy-downstream/testing'
+import { type InvariantFixture, runInvariantSuite } from '@middy-downstream/testing/invariants'
 import dbConnection, {
   createDbConnection,
   type DbConnectionOptions,
   type DbSession,
   type ManagedDbConnection,
 } from '../src/index.js'
+import { sqlUnitMoves } from './sql-unit-moves.js'
 import { createAppUser, threadsOf } from './support.js'
 
 const secret = 'inv-Secret-9f3b2c'
@@ -48,19 +50,7 @@ const fixture: InvariantFixture<DbSession> = {
     )
     return row!.x !== null || row!.mine === 1
   },
-  throwMidUnit: (db, marker) =>
-    db.transaction(async (tx) => {
-      await tx.query('INSERT INTO test.inv VALUES (?)', [marker])
-      throw new Error('mid-transaction')
-    }),
-  raceUnitAndPlain: (db, marker, plain) =>
-    Promise.allSettled([
-      db.transaction(async (tx) => {
-        await tx.query('INSERT INTO test.inv VALUES (?)', [marker])
-        throw new Error('mid-transaction')
-      }),
-      db.query('INSERT INTO test.inv VALUES (?)', [plain]),
-    ]),
+  ...sqlUnitMoves('INSERT INTO test.inv VALUES (?)'),
   written: async (db, marker) => {
     const [row] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM test.inv WHERE marker = ?', [
       marker,

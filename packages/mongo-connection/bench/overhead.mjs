@@ -9,7 +9,8 @@ import mongoConnection from '@middy-downstream/mongo-connection'
 import { MongoClient } from 'mongodb'
 import { Bench } from 'tinybench'
 import { fakeContext } from '../../lambda-sim/dist/index.js'
-import { MongoStandIn } from '../../testing/dist/index.js'
+// The stand-in alone: the testing package's index also loads the Jest invariant suite.
+import { MongoStandIn } from '../../testing/dist/mongo-standin/index.js'
 
 const rounds = Number(process.env.ROUNDS ?? 5)
 const timeMs = Number(process.env.TIME_MS ?? 600)

@@ -1,7 +1,9 @@
 import { type ConnectionAdapter, withTimeout } from '@middy-downstream/core'
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb'
+import { closeLeftovers, type InternalTopology, setSocketsRef, topologyOf } from './driver-internals.js'
 import { connectFailure } from './errors.js'
 import type { MongoClientConstructor } from './options.js'
+import { printAs } from './printing.js'
 
 /** What this package knows about a client, from the driver's own topology events. */
 interface ClientState {
@@ -37,13 +39,11 @@ export const closedBecause = (client: MongoClient | undefined): string | undefin
 /** The client's `Db`, made once per client (`client.db()` builds a new object on every call). */
 export const dbOf = (client: MongoClient, dbName: string | undefined): Db => {
   const state = stateOf(client)
-  state.db ??= client.db(dbName)
+  if (!state.db) {
+    const db = client.db(dbName)
+    state.db = printAs(db, () => ({ databaseName: db.databaseName }))
+  }
   return state.db
-}
-
-interface InternalTopology {
-  closeCheckedOutConnections?: () => void
-  close?: () => void
 }
 
 /**
@@ -60,7 +60,9 @@ export const destroyClient = (client: MongoClient, reason: string): void => {
   const state = stateOf(client)
   state.closedBecause ??= reason
   state.closed = true
-  const topology = (client as unknown as { topology?: InternalTopology }).topology
+  const topology: InternalTopology | undefined = topologyOf(client)
+  // Sockets still closing must not hold the process meanwhile.
+  setSocketsRef(client, false)
   try {
     topology?.closeCheckedOutConnections?.()
     topology?.close?.()
@@ -90,6 +92,8 @@ export const mongoAdapter = (settings: AdapterSettings): ConnectionAdapter<Mongo
   connect: async ({ secret, timeoutMs }) => {
     const client = new settings.MongoClient(settings.url, settings.clientOptions(secret))
     const state = stateOf(client)
+    // Its options hold the password: logged, it shows this instead.
+    printAs(client, () => ({ connected: state.connected, closed: state.closed }))
     client.on('topologyOpening', () => {
       state.connected = true
     })
@@ -114,4 +118,7 @@ export const mongoAdapter = (settings: AdapterSettings): ConnectionAdapter<Mongo
   destroy: (client) => destroyClient(client, 'destroyed'),
   isBroken: (client) => stateOf(client).closed,
   classifyConnectError: connectFailure,
+  // Cursors and sessions a handler left open: closed before the client is kept for the next one.
+  reset: (client) => closeLeftovers(client),
+  setRef: (client, ref) => setSocketsRef(client, ref),
 })

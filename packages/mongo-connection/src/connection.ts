@@ -15,8 +15,11 @@ import {
 } from '@middy-downstream/core'
 import { type Db, MongoClient as DriverMongoClient, type MongoClient, type MongoClientOptions } from 'mongodb'
 import { closedBecause, dbOf, destroyClient, mongoAdapter, noteClosing } from './adapter.js'
+import { hasLeftovers } from './driver-internals.js'
 import { classifyMongoError, wrapMongoError } from './errors.js'
+import { type HandleOwner, type MongoLease, ScopedMongoHandle } from './handle.js'
 import {
+  checkPoolSizes,
   defaults,
   lambdaClientDefaults,
   type MongoClientConstructor,
@@ -30,47 +33,16 @@ import {
   urlOptionNames,
 } from './options.js'
 
-/**
- * What an invocation gets: the environment's client, its default database, and a deadline signal.
- *
- * @example
- * const { db, signal } = context.mongo
- * await db.collection('orders').findOne({ id }, { signal })
- */
-export interface MongoHandle {
-  /** The environment's `MongoClient` (one per environment and config, shared by its invocations). */
-  readonly client: MongoClient
-  /** `client.db(dbName)`. */
-  readonly db: Db
-  /**
-   * Aborts when the invocation's time (minus the margin) is up. Pass it to reads and commands
-   * (`findOne(filter, { signal })`) to end one operation without closing the client.
-   */
-  readonly signal: AbortSignal
-}
-
-/**
- * A handle taken with `connect()` outside Middy; give it back with `release()`.
- *
- * @example
- * const lease = await mongo.connect()
- * try { await lease.db.collection('orders').insertOne(order) } finally { await lease.release() }
- */
-export interface MongoLease extends MongoHandle {
-  /** Gives the client back: kept for the next use (default policy) or closed. */
-  release(disposition?: MongoReleasePolicy): Promise<void>
-  /**
-   * Reports an error that escaped an operation: returns the error to throw (typed when it means
-   * the connection failed), and drops the client when it cannot be trusted any more.
-   */
-  fail(error: unknown): unknown
-}
-
 interface Shared {
   pool: ClientPool<MongoClient>
   events: EventSink
   /** When an invocation last gave the client back: the idle gap a freeze hides in. */
   lastReleasedAt: number
+  /**
+   * Invocations holding the client now (several on Lambda Managed Instances): the deadline guard
+   * of one never closes the client under another's work.
+   */
+  holders: number
 }
 
 /** After an idle gap this long, give the driver one more event-loop turn before the handler runs. */
@@ -100,16 +72,18 @@ const withoutSecrets = (clientOptions: MongoClientOptions): Record<string, unkno
 }
 
 /**
- * One invocation's use of the environment's client: a core `Lease`, the handle, and the deadline
- * guard that closes the client if the invocation is still running at its deadline.
+ * One invocation's use of the environment's client: core's `Scope` (released exactly once, no
+ * use after release), the handle, and the deadline guard that closes the client if the invocation
+ * is still running at its deadline.
  */
-class InvocationScope {
+class InvocationScope implements HandleOwner {
   readonly lease: Scope<MongoClient>
   readonly handle: MongoLease
-  client?: MongoClient
+  private current?: MongoClient
   private timer?: NodeJS.Timeout
   private signalMemo?: AbortSignal
   private done = false
+  private holding = false
 
   constructor(
     private readonly connection: MongoConnection,
@@ -117,23 +91,28 @@ class InvocationScope {
     readonly deadline: Deadline,
     /** True once the invocation ended without reaching `after`/`onError` (a Middy early return). */
     private readonly ended: () => boolean = () => false,
+    invocation?: { awsRequestId?: string; functionName?: string },
   ) {
-    this.lease = new Scope(shared.pool, deadline, { packageName })
-    const scope = this
-    const dbName = connection.options.dbName
-    this.handle = {
-      get client() {
-        return scope.requireClient()
-      },
-      get db() {
-        return dbOf(scope.requireClient(), dbName)
-      },
-      get signal() {
-        return scope.signal
-      },
-      release: (disposition) => scope.release('success', disposition),
-      fail: (error) => scope.fail(error),
+    this.lease = new Scope(shared.pool, deadline, { packageName, ...(invocation ? { invocation } : {}) })
+    this.handle = new ScopedMongoHandle(this, connection.options.contextKey)
+  }
+
+  assertLive(what: string): void {
+    this.lease.assertLive(what)
+  }
+
+  get client(): MongoClient {
+    if (!this.current) {
+      throw new ClosedError(
+        `${packageName}: the client is not connected yet; it is available once the middleware's before has run`,
+        { package: packageName },
+      )
     }
+    return this.current
+  }
+
+  get db(): Db {
+    return dbOf(this.client, this.connection.options.dbName)
   }
 
   get signal(): AbortSignal {
@@ -143,14 +122,13 @@ class InvocationScope {
     return this.signalMemo
   }
 
-  /**
-   * The invocation cannot be running any more: it returned early (Middy then skips `after`), or
-   * its Lambda timeout has passed.
-   */
-  over(): boolean {
-    return (
-      this.done || this.ended() || Date.now() > this.deadline.expiresAt + this.connection.options.marginMs
-    )
+  describe(): object {
+    return {
+      package: packageName,
+      dbName: this.connection.options.dbName,
+      released: this.lease.released,
+      clientId: this.lease.clientId,
+    }
   }
 
   /** Opens, validates or reuses the client, then arms the deadline guard. */
@@ -161,7 +139,11 @@ class InvocationScope {
     // learns that the socket is gone at its 'close', a turn later. Back-to-back invocations skip
     // this (~20 µs); it narrows, not closes, the window: the ping after validateAfterIdleMs does.
     if (idleMs > settleAfterIdleMs) await yieldToEventLoop()
-    this.client = client
+    this.current = client
+    this.holding = true
+    this.shared.holders += 1
+    // The handler's operations are invisible to the scope: its sockets stay referenced until release.
+    this.lease.hold()
     this.arm()
     return client
   }
@@ -171,8 +153,15 @@ class InvocationScope {
     this.done = true
     clearTimeout(this.timer)
     this.connection.forget(this)
-    if (!this.lease.acquired) return
+    if (this.holding) this.shared.holders -= 1
+    this.holding = false
+    if (!this.lease.acquired) {
+      await this.lease.release(disposition, outcome)
+      return
+    }
     const clientId = this.lease.clientId
+    // A cursor or session left open: core resets the client (closes them) if no one else holds it.
+    if (this.current && hasLeftovers(this.current)) this.lease.dirty = true
     await this.lease.release(disposition, outcome)
     this.shared.lastReleasedAt = Date.now()
     this.shared.events.emit({ type: 'release', clientId, action: disposition, reason: outcome })
@@ -182,13 +171,13 @@ class InvocationScope {
     const { options } = this.connection
     const failure = classifyMongoError(error)
     // Rejected credentials: the next use builds a client with freshly provided ones.
-    if (failure === 'authentication' && this.client && this.shared.pool.clients.includes(this.client)) {
+    if (failure === 'authentication' && this.current && this.shared.pool.clients.includes(this.current)) {
       this.lease.discard('authentication-failed')
     }
     if (!options.wrapErrors) return error
     const wrapped = wrapMongoError(error, {
       deadline: this.deadline,
-      closedBecause: closedBecause(this.client),
+      closedBecause: closedBecause(this.current),
       marginMs: options.marginMs,
     })
     if (wrapped !== error) {
@@ -203,18 +192,11 @@ class InvocationScope {
     return wrapped
   }
 
-  private requireClient(): MongoClient {
-    if (!this.client) {
-      throw new ClosedError(
-        `${packageName}: the client is not connected yet; it is available once the middleware's before has run`,
-        {
-          package: packageName,
-        },
-      )
-    }
-    return this.client
-  }
-
+  /**
+   * Core's scope guard destroys an exclusive client with an operation in flight; this client is
+   * shared and the handler's operations are invisible, so the guard here asks instead whether the
+   * invocation is still running, and whether anyone else holds the client.
+   */
   private arm(): void {
     if (!this.connection.options.closeAtDeadline || !this.deadline.bounded || this.timer || this.done) return
     const dueAt = this.deadline.expiresAt
@@ -227,9 +209,12 @@ class InvocationScope {
 
   private fire(dueAt: number): void {
     this.timer = undefined
-    const client = this.client
+    const client = this.current
     // Nothing to guard: released, returned early, or the timer slept through a freeze.
     if (this.done || !client || this.ended() || Date.now() - dueAt > lateToleranceMs) return
+    // Another invocation (Managed Instances) still uses the client: closing it would fail its
+    // work too. This invocation's `signal` has fired; Lambda's timeout bounds the rest.
+    if (this.shared.holders > 1 && this.shared.pool.clients.includes(client)) return
     noteClosing(client, 'deadline')
     if (this.shared.pool.clients.includes(client)) this.lease.discard('deadline')
     else destroyClient(client, 'deadline')
@@ -293,6 +278,7 @@ export class MongoConnection {
     const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME
     if (functionName && !named.has('appname')) base.appName = functionName
     const clientBase: MongoClientOptions = { ...base, ...settings.clientOptions }
+    checkPoolSizes(clientBase)
 
     // A provider's user name arrives with its password, when a new client is made.
     let providedUser: string | undefined
@@ -355,7 +341,7 @@ export class MongoConnection {
         closeTimeoutMs: settings.closeTimeoutMs,
         retry: { strategy: 'decorrelated', baseMs: 50, capMs: 1_000, maxAttempts: 3 },
       })
-      return { pool, events, lastReleasedAt: 0 }
+      return { pool, events, lastReleasedAt: 0, holders: 0 }
     }
   }
 
@@ -374,11 +360,15 @@ export class MongoConnection {
    *
    * @internal
    */
-  begin(deadline: Deadline, ended?: () => boolean): InvocationScope {
+  begin(
+    deadline: Deadline,
+    ended?: () => boolean,
+    invocation?: { awsRequestId?: string; functionName?: string },
+  ): InvocationScope {
     if (this.disposed) {
       throw new ClosedError(`${packageName}: the connection was disposed`, { package: packageName })
     }
-    const scope = new InvocationScope(this, this.shared(), deadline, ended)
+    const scope = new InvocationScope(this, this.shared(), deadline, ended, invocation)
     this.leases.add(scope)
     return scope
   }
@@ -429,6 +419,15 @@ export class MongoConnection {
     await shared.pool.dispose()
   }
 
+  /** What a logged connection shows: its key and database, never the url or credentials. */
+  toJSON(): object {
+    return { package: packageName, key: this.key, dbName: this.options.dbName, disposed: this.disposed }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `MongoConnection ${JSON.stringify(this.toJSON())}`
+  }
+
   /** @internal */
   forget(scope: InvocationScope): void {
     this.leases.delete(scope)
@@ -442,7 +441,8 @@ export class MongoConnection {
   }
 }
 
-export type { InvocationScope }
+export type { MongoHandle } from './handle.js'
+export type { InvocationScope, MongoLease }
 
 /**
  * Builds a `MongoConnection`: the non-Middy way to the same managed client.

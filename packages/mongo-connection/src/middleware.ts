@@ -48,8 +48,10 @@ export const mongoConnection = <K extends string = 'mongo'>(
     marginMs,
     // The handle needs a client object in before; a lazy one is only constructed there.
     eager: true,
-    begin: (request, deadline) => {
-      const scope = connection.begin(deadline, () => 'earlyResponse' in request)
+    begin: (request, deadline, ids) => {
+      // Core releases an early-returned request at the next invocation; until then this keeps
+      // the deadline guard from closing the client for a request that is already answered.
+      const scope = connection.begin(deadline, () => 'earlyResponse' in request, ids)
       scopes.set(keyOf(request), scope)
       return {
         handle: scope.handle,

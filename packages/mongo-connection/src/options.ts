@@ -1,4 +1,9 @@
-import type { EventListener, OptionsSchema } from '@middy-downstream/core'
+import {
+  contextKeyRule,
+  type EventListener,
+  type OptionRule,
+  type OptionsSchema,
+} from '@middy-downstream/core'
 import type { MongoClient, MongoClientOptions } from 'mongodb'
 
 /**
@@ -157,6 +162,36 @@ const isCredentials = (value: unknown): boolean =>
     typeof (value as MongoCredentials).username === 'string' &&
     typeof (value as MongoCredentials).password === 'string')
 
+const count = { type: 'number', integer: true, min: 0 } as const satisfies OptionRule
+const path = { type: 'string', nonEmpty: true } as const satisfies OptionRule
+
+/**
+ * Driver options the driver itself accepts with a wrong type and misbehaves on later (a number
+ * for a file path, a password that is not a string, a fractional pool size): checked here.
+ * The driver checks the rest when the middleware is created.
+ */
+const clientOptionFields: OptionsSchema = {
+  auth: {
+    type: 'custom',
+    expected: 'an object { username, password } of strings',
+    check: (value) => isCredentials(value) && typeof value === 'object',
+  },
+  appName: { type: 'string' },
+  maxPoolSize: { ...count, fix: 'give a whole number of connections (0: no limit)' },
+  minPoolSize: count,
+  maxConnecting: { type: 'number', integer: true, min: 1 },
+  connectTimeoutMS: count,
+  serverSelectionTimeoutMS: count,
+  socketTimeoutMS: count,
+  heartbeatFrequencyMS: count,
+  maxIdleTimeMS: count,
+  waitQueueTimeoutMS: count,
+  tlsCAFile: path,
+  tlsCertificateKeyFile: path,
+  tlsCRLFile: path,
+  tlsCertificateKeyFilePassword: { type: 'string' },
+}
+
 export const urlPattern = /^mongodb(\+srv)?:\/\//i
 
 export const schema: OptionsSchema = {
@@ -171,9 +206,14 @@ export const schema: OptionsSchema = {
     expected: 'an object { username, password } of strings, or a function returning one',
     check: isCredentials,
   },
-  clientOptions: { type: 'object', fix: 'pass the MongoClient options as an object' },
+  clientOptions: {
+    type: 'shape',
+    description: 'an object of MongoClient options',
+    fields: clientOptionFields,
+    fix: 'pass the MongoClient options as an object',
+  },
   MongoClient: { type: 'function', fix: "pass the driver's MongoClient class" },
-  contextKey: { type: 'string', nonEmpty: true },
+  contextKey: contextKeyRule,
   eager: { type: 'boolean' },
   release: { type: 'oneOf', values: ['keep', 'close'] },
   validateAfterIdleMs: { type: 'number', min: 0 },
@@ -209,4 +249,16 @@ export const urlCredentials = (url: string): { username: string; password?: stri
     }
   }
   return { username: decode(user), ...(rest.length === 0 ? {} : { password: decode(rest.join(':')) }) }
+}
+
+/**
+ * The one relation between driver options the driver accepts and fails on only when the pool
+ * fills: `minPoolSize` above `maxPoolSize` (0 means no limit).
+ */
+export const checkPoolSizes = (clientOptions: MongoClientOptions): void => {
+  const { minPoolSize, maxPoolSize } = clientOptions
+  if (minPoolSize === undefined || !maxPoolSize || minPoolSize <= maxPoolSize) return
+  throw new TypeError(
+    `${packageName}: option "clientOptions.minPoolSize" (${minPoolSize}) must not exceed "clientOptions.maxPoolSize" (${maxPoolSize}); lower minPoolSize (0 suits Lambda)`,
+  )
 }

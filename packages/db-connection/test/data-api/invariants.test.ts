@@ -4,12 +4,8 @@ import dbConnection, {
   type DataApiSession,
   type ManagedDataApiConnection,
 } from '@middy-downstream/db-connection/data-api'
-import {
-  DataApiStandIn,
-  type InvariantFixture,
-  MariaDbServer,
-  runInvariantSuite,
-} from '@middy-downstream/testing'
+import { DataApiStandIn, MariaDbServer } from '@middy-downstream/testing'
+import { type InvariantFixture, runInvariantSuite } from '@middy-downstream/testing/invariants'
 import { resourceArn, secretArn, standInClient } from './support.js'
 
 // The client's AWS secret key: what must never show in anything a user logs.
@@ -47,10 +43,8 @@ const fixture: InvariantFixture<DataApiSession> = {
   ports: () => [endpoint.port],
   // No database connection is held: what the endpoint sees are HTTP keep-alive connections.
   serverConnections: () => endpoint.connections(),
-  notApplicable: {
-    state:
-      "the Data API holds no session: outside a transaction each statement may run on any of the service's connections (here, the stand-in's pool), and no client can reset those; the README says to keep SET inside a transaction",
-  },
+  stateNotApplicable:
+    "the Data API holds no session: outside a transaction each statement may run on any of the service's connections (here, the stand-in's pool), and no client can reset those; the README says to keep SET inside a transaction",
   leaveState: async (db) => {
     await db.query('SET @inv_x = 42')
   },

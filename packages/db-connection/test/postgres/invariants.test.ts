@@ -4,7 +4,9 @@ import dbConnection, {
   type PgConnectionOptions,
   type PgSession,
 } from '@middy-downstream/db-connection/postgres'
-import { type InvariantFixture, PostgresServer, runInvariantSuite } from '@middy-downstream/testing'
+import { PostgresServer } from '@middy-downstream/testing'
+import { type InvariantFixture, runInvariantSuite } from '@middy-downstream/testing/invariants'
+import { sqlUnitMoves } from '../sql-unit-moves.js'
 
 const secret = 'pg-Inv-Secret-77aa'
 let server: PostgresServer
@@ -51,19 +53,7 @@ const fixture: InvariantFixture<PgSession> = {
     )
     return row!.timeout === '12345ms' || row!.locks > 0
   },
-  throwMidUnit: (db, marker) =>
-    db.transaction(async (tx) => {
-      await tx.query('INSERT INTO inv VALUES ($1)', [marker])
-      throw new Error('mid-transaction')
-    }),
-  raceUnitAndPlain: (db, marker, plain) =>
-    Promise.allSettled([
-      db.transaction(async (tx) => {
-        await tx.query('INSERT INTO inv VALUES ($1)', [marker])
-        throw new Error('mid-transaction')
-      }),
-      db.query('INSERT INTO inv VALUES ($1)', [plain]),
-    ]),
+  ...sqlUnitMoves('INSERT INTO inv VALUES ($1)'),
   written: async (_db, marker) => (await countOf(marker)) > 0,
   slowCommand: (db, ms) => db.query('SELECT pg_sleep($1)', [ms / 1000]),
   badOptions: [

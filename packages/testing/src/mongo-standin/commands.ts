@@ -106,6 +106,8 @@ const handlers: Record<string, Handler> = {
         : { featureCompatibilityVersion: { version: '7.0' } },
     ),
   endsessions: () => ok(),
+  // MongoDB's test command `{ sleep: 1, millis }`: the server answers it `millis` later (server.ts).
+  sleep: () => ok(),
 
   saslstart: ({ cmd, conn, state }) => {
     if (!state.credentials) throw authFailed()

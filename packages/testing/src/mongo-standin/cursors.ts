@@ -46,6 +46,10 @@ export class Cursors {
     }
   }
 
+  get size(): number {
+    return this.open.size
+  }
+
   clear(): void {
     this.open.clear()
   }

@@ -26,6 +26,8 @@ export class MongoStandIn {
   private currentPort: number
   private server: net.Server | undefined
   private readonly sockets = new Set<net.Socket>()
+  /** Replies held back by `sleep` commands: dropped by stop(). */
+  private readonly delayed = new Set<NodeJS.Timeout>()
   private readonly state: ServerState
   private nextConnectionId = 1
 
@@ -50,6 +52,11 @@ export class MongoStandIn {
     return this.currentPort
   }
 
+  /** Server-side cursors still open (a cursor a client left unfinished and never killed). */
+  get openCursors(): number {
+    return this.state.cursors.size
+  }
+
   get openConnections(): number {
     return this.sockets.size
   }
@@ -70,6 +77,8 @@ export class MongoStandIn {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     for (const socket of this.sockets) socket.destroy()
     this.sockets.clear()
+    for (const timer of this.delayed) clearTimeout(timer)
+    this.delayed.clear()
     this.state.cursors.clear()
     await closed
   }
@@ -119,14 +128,26 @@ export class MongoStandIn {
         return
       }
       for (const frame of frames) {
-        const reply = this.handleFrame(frame, conn)
-        if (reply && !socket.destroyed) socket.write(reply)
+        const { reply, delayMs } = this.handleFrame(frame, conn)
+        if (!reply) continue
+        if (delayMs === 0) {
+          if (!socket.destroyed) socket.write(reply)
+          continue
+        }
+        const timer = setTimeout(() => {
+          this.delayed.delete(timer)
+          if (!socket.destroyed) socket.write(reply)
+        }, delayMs)
+        this.delayed.add(timer)
       }
     })
   }
 
-  /** Answers one frame; a frame that cannot be parsed or run still gets an `{ ok: 0 }` reply. */
-  private handleFrame(frame: Buffer, conn: Connection): Buffer | undefined {
+  /**
+   * Answers one frame; a frame that cannot be parsed or run still gets an `{ ok: 0 }` reply.
+   * `delayMs`: how long a `sleep` command holds its reply back.
+   */
+  private handleFrame(frame: Buffer, conn: Connection): { reply?: Buffer; delayMs: number } {
     const legacy = frame.readInt32LE(12) === OP_QUERY // answered with OP_REPLY, everything else with OP_MSG
     const encode = (doc: Document) => (legacy ? encodeOpReply : encodeOpMsg)(requestIdOf(frame), doc)
     try {
@@ -134,9 +155,12 @@ export class MongoStandIn {
       const name = commandName(request.command)
       this.commandCounts[name] = (this.commandCounts[name] ?? 0) + 1
       const reply = runCommand(request.command, conn, this.state)
-      return request.moreToCome ? undefined : encode(reply) // moreToCome: an unacknowledged write
+      const millis = Number(request.command.millis)
+      const delayMs = name === 'sleep' && Number(reply.ok) === 1 && millis > 0 ? millis : 0
+      // moreToCome: an unacknowledged write
+      return request.moreToCome ? { delayMs } : { reply: encode(reply), delayMs }
     } catch (err) {
-      return encode(errorReply(err))
+      return { reply: encode(errorReply(err)), delayMs: 0 }
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise'
-import type { CapacitySample, ReapOptions } from '../../engine.js'
+import { type CapacitySample, capacitySample, type ReapOptions } from '../../engine.js'
 import { fleetAttribute, isMariaDb } from './adapter.js'
 import { runStatement } from './statement.js'
 
@@ -32,18 +32,7 @@ export const sampleCapacity = async (
   const usedConnections = Number(row.usedConnections)
   const maxUserConnections = Number(row.maxUserConnections)
   const userConnections = Number(row.userConnections)
-  const utilization = Math.max(
-    maxConnections > 0 ? usedConnections / maxConnections : 0,
-    maxUserConnections > 0 ? userConnections / maxUserConnections : 0,
-  )
-  return {
-    maxConnections,
-    usedConnections,
-    maxUserConnections,
-    userConnections,
-    utilization,
-    sampledAt: Date.now(),
-  }
+  return capacitySample({ maxConnections, usedConnections, maxUserConnections, userConnections })
 }
 
 /** Whether this server shows our fleet marker for our own connection (performance_schema on). */

@@ -1,5 +1,5 @@
-import { portRule } from '@middy-downstream/core'
 import type { Connection, ConnectionOptions, ResultSetHeader } from 'mysql2/promise'
+import { serverConfigFields, userFromUrl } from '../../config-fields.js'
 import type { SqlEngine, StatementFailure } from '../../engine.js'
 import { currentUser, mysqlAdapter } from './adapter.js'
 import { detectMarker, reapZombies, sampleCapacity } from './capacity.js'
@@ -18,15 +18,6 @@ const failure = (error: unknown): StatementFailure => {
   return 'operation'
 }
 
-const userFromUri = (uri: string | undefined): string | undefined => {
-  if (!uri) return undefined
-  try {
-    return decodeURIComponent(new URL(uri).username) || undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** MySQL, MariaDB and Aurora MySQL through mysql2's promise API. */
 export const mysqlEngine: SqlEngine<Connection, ConnectionOptions, ResultSetHeader, CreateMysqlConnection> = {
   packageName,
@@ -36,14 +27,7 @@ export const mysqlEngine: SqlEngine<Connection, ConnectionOptions, ResultSetHead
     description: 'an object of mysql2 connection options',
     fix: 'pass { config: { host, user, database } }',
     fields: {
-      host: { type: 'string', nonEmpty: true, fix: 'pass the server name, e.g. host: process.env.DB_HOST' },
-      port: portRule,
-      user: { type: 'string', nonEmpty: true },
-      password: {
-        type: 'string',
-        fix: 'pass the password as a string, or use the "password" option for a provider',
-      },
-      database: { type: 'string', nonEmpty: true },
+      ...serverConfigFields('pass the server name, e.g. host: process.env.DB_HOST'),
       socketPath: { type: 'string', nonEmpty: true },
       uri: { type: 'string', nonEmpty: true, fix: 'pass a mysql:// URL' },
       connectTimeout: { type: 'number', min: 1, fix: 'use the connectTimeoutMs option' },
@@ -58,7 +42,7 @@ export const mysqlEngine: SqlEngine<Connection, ConnectionOptions, ResultSetHead
   },
   passwordOf: (config) => config.password,
   withoutPassword: (config) => ({ ...config, password: undefined }),
-  userOf: (config) => config.user ?? userFromUri(config.uri),
+  userOf: (config) => config.user ?? userFromUrl(config.uri),
   databaseOf: (config) => config.database,
   adapter: ({ config, fleet, create }) => mysqlAdapter({ config, fleet, createConnection: create }),
   run: (connection, kind, sql, values, timeoutMs) => runStatement(connection, kind, sql, values, timeoutMs),

@@ -1,5 +1,5 @@
 import type { Client } from 'pg'
-import type { CapacitySample, ReapOptions } from '../../engine.js'
+import { type CapacitySample, capacitySample, type ReapOptions } from '../../engine.js'
 import { applicationNameOf } from './adapter.js'
 import { runStatement } from './statement.js'
 
@@ -34,18 +34,7 @@ export const sampleCapacity = async (
   const roleLimit = Number(row.role_limit ?? -1)
   const maxUserConnections = Math.max(roleLimit, 0)
   const userConnections = Number(row.role_used)
-  const utilization = Math.max(
-    maxConnections > 0 ? usedConnections / maxConnections : 0,
-    maxUserConnections > 0 ? userConnections / maxUserConnections : 0,
-  )
-  return {
-    maxConnections,
-    usedConnections,
-    maxUserConnections,
-    userConnections,
-    utilization,
-    sampledAt: Date.now(),
-  }
+  return capacitySample({ maxConnections, usedConnections, maxUserConnections, userConnections })
 }
 
 /** `application_name` is always visible in `pg_stat_activity`: no setup needed for the marker. */

@@ -1,5 +1,5 @@
-import { portRule } from '@middy-downstream/core'
 import type { Client, ClientConfig } from 'pg'
+import { serverConfigFields, userFromUrl } from '../../config-fields.js'
 import type { SqlEngine } from '../../engine.js'
 import { type CreatePgClient, pgAdapter } from './adapter.js'
 import { detectMarker, reapZombies, sampleCapacity } from './capacity.js'
@@ -7,15 +7,6 @@ import { changesSession, statementFailure } from './classify.js'
 import { type PgWriteResult, runStatement } from './statement.js'
 
 export const packageName = '@middy-downstream/db-connection/postgres'
-
-const userFromUrl = (url: string | undefined): string | undefined => {
-  if (!url) return undefined
-  try {
-    return decodeURIComponent(new URL(url).username) || undefined
-  } catch {
-    return undefined
-  }
-}
 
 const control = async (client: Client, sql: string, timeoutMs: number): Promise<undefined> => {
   await runStatement(client, 'query', sql, undefined, timeoutMs)
@@ -31,14 +22,7 @@ export const postgresEngine: SqlEngine<Client, ClientConfig, PgWriteResult, Crea
     description: 'an object of pg client options',
     fix: 'pass { config: { host, user, database } }',
     fields: {
-      host: { type: 'string', nonEmpty: true, fix: 'pass the server name, e.g. host: process.env.PGHOST' },
-      port: portRule,
-      user: { type: 'string', nonEmpty: true },
-      password: {
-        type: 'string',
-        fix: 'pass the password as a string, or use the "password" option for a provider',
-      },
-      database: { type: 'string', nonEmpty: true },
+      ...serverConfigFields('pass the server name, e.g. host: process.env.PGHOST'),
       connectionString: { type: 'string', nonEmpty: true, fix: 'pass a postgres:// URL' },
       application_name: { type: 'string', nonEmpty: true },
       connectionTimeoutMillis: { type: 'number', min: 1, fix: 'use the connectTimeoutMs option' },

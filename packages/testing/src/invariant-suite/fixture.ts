@@ -32,27 +32,36 @@ export interface InvariantFixture<THandle = unknown> {
   leaveState(handle: THandle): Promise<void>
   /** Whether the state `leaveState` left is visible to this handle. */
   stateVisible(handle: THandle): Promise<boolean>
-  /** Opens a unit (transaction, MULTI), writes `marker` inside it, then throws. */
-  throwMidUnit(handle: THandle, marker: string): Promise<never>
+  /**
+   * Opens a unit (transaction, MULTI), writes `marker` inside it, then throws. Absent only with
+   * `unitsNotApplicable`.
+   */
+  throwMidUnit?(handle: THandle, marker: string): Promise<never>
   /**
    * Runs a unit that writes `marker` then throws, concurrently with a plain write of
-   * `plainMarker` on the handle itself; settles both.
+   * `plainMarker` on the handle itself; settles both. Absent only with `unitsNotApplicable`.
    */
-  raceUnitAndPlain(
+  raceUnitAndPlain?(
     handle: THandle,
     marker: string,
     plainMarker: string,
   ): Promise<PromiseSettledResult<unknown>[]>
+  /**
+   * Why the backend (or its test server) has no unit that rolls back, when `throwMidUnit` and
+   * `raceUnitAndPlain` are absent: the suite then runs neither unit case, and says so in a test
+   * name, so the gap is visible in every run instead of hidden in a fake test.
+   */
+  unitsNotApplicable?: string
   /** Whether `marker` was written and kept (committed, stored). */
   written(handle: THandle, marker: string): Promise<boolean>
   /** A command that blocks server-side for `ms` (SLEEP, BLPOP). */
   slowCommand(handle: THandle, ms: number): Promise<unknown>
   /**
-   * Invariants that do not apply to this backend, each with the reason (stated in the fixture,
-   * where a reviewer sees it). `state`: a connectionless backend (the Aurora Data API) has no
-   * session of its own to carry state, and cannot reset the service's connections.
+   * Why session state cannot apply (a connectionless backend such as the Aurora Data API has no
+   * session of its own, and cannot reset the service's connections): the suite then runs no state
+   * case and says so in a test name, like `unitsNotApplicable`.
    */
-  notApplicable?: { state?: string }
+  stateNotApplicable?: string
   /** Options that must be refused at construction, each with a fragment of the expected message. */
   badOptions: Array<[description: string, build: () => unknown, message: string | RegExp]>
 }

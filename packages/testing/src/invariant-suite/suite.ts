@@ -40,6 +40,12 @@ const errorName = (error: unknown) => (error as { name?: string })?.name
  * runInvariantSuite(mariaDbFixture())
  */
 export const runInvariantSuite = <THandle>(fixture: InvariantFixture<THandle>): void => {
+  const { throwMidUnit, raceUnitAndPlain, unitsNotApplicable } = fixture
+  if ((!throwMidUnit || !raceUnitAndPlain) && !unitsNotApplicable) {
+    throw new TypeError(
+      `invariant fixture ${fixture.name}: give throwMidUnit and raceUnitAndPlain, or say why not in unitsNotApplicable`,
+    )
+  }
   const handleOf = (ctx: Ctx) => ctx[fixture.contextKey] as THandle
   let made: ReturnType<InvariantFixture['create']>
   const handlerWith = <T>(work: (handle: THandle, ctx: Ctx) => Promise<T>, before: object[] = []) => {
@@ -52,7 +58,13 @@ export const runInvariantSuite = <THandle>(fixture: InvariantFixture<THandle>): 
     return (event: unknown, ctx: Ctx) => handler(event, ctx as never) as Promise<T>
   }
 
-  describe(`invariants: ${fixture.name}`, () => {
+  const gaps = [
+    unitsNotApplicable && `no unit cases: ${unitsNotApplicable}`,
+    fixture.stateNotApplicable && `no state case: ${fixture.stateNotApplicable}`,
+  ].filter(Boolean)
+  const title =
+    gaps.length > 0 ? `invariants: ${fixture.name} (${gaps.join('; ')})` : `invariants: ${fixture.name}`
+  describe(title, () => {
     beforeAll(() => fixture.setup())
     afterAll(() => fixture.teardown())
     beforeEach(() => {
@@ -104,36 +116,43 @@ export const runInvariantSuite = <THandle>(fixture: InvariantFixture<THandle>): 
       expect(errorName(late)).toBe('ReleasedError')
     })
 
-    test('a handler that throws mid-unit leaves nothing behind', async () => {
-      const marker = `mid-${Date.now()}`
-      const throwing = handlerWith((handle) => fixture.throwMidUnit(handle, marker))
-      await expect(throwing({}, context())).rejects.toThrow()
-      const check = handlerWith(async (handle) => ({
-        written: await fixture.written(handle, marker),
-        works: await fixture.use(handle),
-      }))
-      expect(await check({}, context())).toEqual({ written: false, works: expect.anything() })
-    })
-
-    test('concurrent use inside one invocation: all succeed, and a unit never swallows a plain write', async () => {
-      const marker = `race-${Date.now()}`
-      const plain = `plain-${Date.now()}`
-      const racing = handlerWith(async (handle) => {
-        const many = await Promise.all(Array.from({ length: 10 }, () => fixture.use(handle)))
-        const settled = await fixture.raceUnitAndPlain(handle, marker, plain)
-        return { many: many.every(Boolean), settled }
+    if (throwMidUnit) {
+      test('a handler that throws mid-unit leaves nothing behind', async () => {
+        const marker = `mid-${Date.now()}`
+        const throwing = handlerWith((handle) => throwMidUnit(handle, marker))
+        await expect(throwing({}, context())).rejects.toThrow()
+        const check = handlerWith(async (handle) => ({
+          written: await fixture.written(handle, marker),
+          works: await fixture.use(handle),
+        }))
+        expect(await check({}, context())).toEqual({ written: false, works: expect.anything() })
       })
-      const { many, settled } = await racing({}, context())
-      expect(many).toBe(true)
-      const check = handlerWith(async (handle) => fixture.written(handle, plain))
-      const plainKept = await check({}, context())
-      // The plain write either happened, or was refused with an error: never reported done and lost.
-      if (settled[1]?.status === 'fulfilled') expect(plainKept).toBe(true)
-      else expect(plainKept).toBe(false)
+    }
+
+    test('concurrent use inside one invocation: all succeed', async () => {
+      const racing = handlerWith(async (handle) =>
+        Promise.all(Array.from({ length: 10 }, () => fixture.use(handle))),
+      )
+      const many = await racing({}, context())
+      expect(many.every(Boolean)).toBe(true)
     })
 
-    // Not registered (rather than skipped) where the fixture states why it cannot apply.
-    if (!fixture.notApplicable?.state)
+    if (raceUnitAndPlain) {
+      test('a unit never swallows a plain write started next to it', async () => {
+        const marker = `race-${Date.now()}`
+        const plain = `plain-${Date.now()}`
+        const racing = handlerWith((handle) => raceUnitAndPlain(handle, marker, plain))
+        const settled = await racing({}, context())
+        const check = handlerWith(async (handle) => fixture.written(handle, plain))
+        const plainKept = await check({}, context())
+        // The plain write either happened, or was refused with an error: never reported done and lost.
+        if (settled[1]?.status === 'fulfilled') expect(plainKept).toBe(true)
+        else expect(plainKept).toBe(false)
+      })
+    }
+
+    // Not registered (rather than skipped) where the fixture states why, in the suite's title.
+    if (!fixture.stateNotApplicable)
       test('state left by one invocation is gone in the next', async () => {
         const leave = handlerWith((handle) => fixture.leaveState(handle))
         await leave({}, context())

@@ -1,2 +1,0 @@
-export type { InvariantFixture } from './fixture.js'
-export { runInvariantSuite } from './suite.js'
