@@ -52,6 +52,24 @@ const execute = (
   )
 }
 
+/** Commit or rollback: sent once (a lost COMMIT may have committed; the session says so). */
+const endTransaction = async (
+  target: DataApiTarget,
+  transactionId: string,
+  timeoutMs: number,
+  Command: typeof CommitTransactionCommand | typeof RollbackTransactionCommand,
+  label: string,
+): Promise<void> => {
+  const input = { ...arns(target), transactionId }
+  await send(
+    target,
+    (t, abortSignal) => t.client.send(new Command(input), { abortSignal }),
+    label,
+    timeoutMs,
+    false,
+  )
+}
+
 const field = { type: 'string', nonEmpty: true } as const
 
 export type DataApiEngine = SqlEngine<DataApiTarget, DataApiConfig, DataApiWriteResult, never, string>
@@ -121,26 +139,11 @@ export const dataApiEngineWith = (retry: RetryOptions = {}): DataApiEngine => {
         )
         return out.transactionId as string
       },
-      commit: async (target, transactionId, timeoutMs) => {
-        const input = { ...arns(target), transactionId }
-        await send(
-          target,
-          (t, abortSignal) => t.client.send(new CommitTransactionCommand(input), { abortSignal }),
-          'COMMIT',
-          timeoutMs,
-          false,
-        )
-      },
+      commit: (target, transactionId, timeoutMs) =>
+        endTransaction(target, transactionId, timeoutMs, CommitTransactionCommand, 'COMMIT'),
       rollback: async (target, transactionId, timeoutMs) => {
         if (transactionId === undefined) return
-        const input = { ...arns(target), transactionId }
-        await send(
-          target,
-          (t, abortSignal) => t.client.send(new RollbackTransactionCommand(input), { abortSignal }),
-          'ROLLBACK',
-          timeoutMs,
-          false,
-        )
+        await endTransaction(target, transactionId, timeoutMs, RollbackTransactionCommand, 'ROLLBACK')
       },
     },
   }
