@@ -22,6 +22,7 @@ import {
   OperationError,
   TransactionError,
 } from '@middy-downstream/db-connection/data-api'
+import { KeepaliveRequestHandler } from '@middy-downstream/keepalive-agent'
 import { fakeContext } from '@middy-downstream/testing'
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
@@ -173,6 +174,19 @@ describe('statements', () => {
     const { mock, db } = setup()
     await expect(db.query('SELECT ?', [1])).rejects.toThrow(/named parameters: write :name/)
     expect(mock).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0)
+  })
+})
+
+describe('the client', () => {
+  test('without one, one is built per environment: keep-alive handler, no SDK retries', async () => {
+    const managed = createDataApiConnection({ config: { resourceArn, secretArn: `${secretArn}-built` } })
+    created.push(managed)
+    const target = await managed.session(fakeContext()).connection()
+    const again = await managed.session(fakeContext()).connection()
+    expect(again.client).toBe(target.client)
+    expect(target.client).toBeInstanceOf(RDSDataClient)
+    expect(target.client.config.requestHandler).toBeInstanceOf(KeepaliveRequestHandler)
+    expect(await target.client.config.maxAttempts()).toBe(1)
   })
 })
 
