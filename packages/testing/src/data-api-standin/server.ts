@@ -8,6 +8,8 @@ import { ApiError, bindNamed, type WireParameter } from './sql.js'
 /** The database the stand-in runs statements on (e.g. `MariaDbServer.config`). */
 export interface DataApiStandInOptions {
   database: { host: string; port: number; user: string; password: string; database: string }
+  /** Most database connections the endpoint's own pool opens (the service's side). @default 20 */
+  connectionLimit?: number
 }
 
 interface ExecuteBody {
@@ -49,7 +51,7 @@ export class DataApiStandIn {
   static async start(options: DataApiStandInOptions): Promise<DataApiStandIn> {
     const pool = mysql.createPool({
       ...options.database,
-      connectionLimit: 20,
+      connectionLimit: options.connectionLimit ?? 20,
       dateStrings: true,
       supportBigNumbers: true,
       bigNumberStrings: true,
