@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { renderStormChart } from './chart.mjs'
-import { formatStormTable, handlerNames, mariaDbMissing, runStorm, stormProfile } from './storm.mjs'
+import { formatStormTable, mariaDbMissing, runStorm, stormProfile } from './storm.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const maxConnections = 20
@@ -15,6 +15,19 @@ const concurrency = 40
 const invocations = 400
 const pauseMs = 6000
 const reap = 0.5
+
+// --performance-schema=on|off|both (default both): which attribution modes db-connection runs in.
+const modeArg = process.argv.find((arg) => arg.startsWith('--performance-schema='))?.split('=')[1] ?? 'both'
+if (!['on', 'off', 'both'].includes(modeArg)) {
+  console.error('pnpm demo: --performance-schema must be on, off or both')
+  process.exit(1)
+}
+const runs = [
+  { handler: 'unmanaged', performanceSchema: false },
+  { handler: 'serverless-mysql', performanceSchema: false },
+  ...(modeArg === 'on' ? [] : [{ handler: 'db-connection', performanceSchema: false }]),
+  ...(modeArg === 'off' ? [] : [{ handler: 'db-connection', performanceSchema: true }]),
+]
 
 const missing = mariaDbMissing()
 if (missing) {
@@ -28,32 +41,41 @@ console.log(
   `A connection storm against a private MariaDB with max_connections ${maxConnections}, for each of three handlers:\n` +
     `  unmanaged         a mysql2 connection per environment at module scope, never closed\n` +
     `  serverless-mysql  serverless-mysql as its README says: query, then end()\n` +
-    `  db-connection     Middy + @middy-downstream/db-connection, defaults\n` +
+    `  db-connection     Middy + @middy-downstream/db-connection, defaults plus functionTimeout: 3;\n` +
+    `                    once with performance_schema off (MariaDB's default: no reaping), once on (reaping by owner)\n` +
     `Each run: ${invocations} invocations at concurrency ${concurrency} (up to ${concurrency} environments, frozen between invocations),\n` +
     `a ${pauseMs / 1000} s pause in which ${reap * 100}% of the idle environments are reclaimed (frozen for good, connections left open),\n` +
-    `then ${invocations} more. One SELECT per invocation; function timeout 3 s.\n`,
+    `then ${invocations} more. One SELECT per invocation; function timeout 3 s.\n` +
+    `Bystanders on the same user and database: another application's 3 pooled connections (a query every 4 s each),\n` +
+    `and another function (timeout 60 s, 2 environments) whose invocations hold a transaction open across a 4 s pause.\n`,
 )
 
 const interactive = process.stderr.isTTY
-const line = (handler, text) => `  ${handler.padEnd(17)} ${text}`
+const label = ({ handler, performanceSchema }) =>
+  handler === 'db-connection' ? `${handler} (ps ${performanceSchema ? 'on' : 'off'})` : handler
+const line = (name, text) => `  ${name.padEnd(22)} ${text}`
 const show = (text, final) => {
   if (interactive) process.stderr.write(`\r${text}\x1b[K${final ? '\n' : ''}`)
   else process.stderr.write(`${text}\n`)
 }
-const progress = ({ handler, phase, name, done, total, failures }) => {
-  const text = line(handler, `${name ?? `phase ${phase}`}: ${done}/${total} invocations, ${failures} failed`)
+let current = ''
+const progress = ({ phase, name, done, total, failures }) => {
+  const text = line(current, `${name ?? `phase ${phase}`}: ${done}/${total} invocations, ${failures} failed`)
   if (interactive || done === total || done % 100 === 0) show(text, done === total)
 }
-const onPhase = ({ handler, phase }) => {
-  if (!phase.invocations) show(line(handler, `${phase.name}...`), true)
+const onPhase = ({ phase }) => {
+  if (!phase.invocations) show(line(current, `${phase.name}...`), true)
 }
 
 const summaries = []
-for (const handler of handlerNames) {
-  const summary = await runStorm({ handler, maxConnections, profile, onProgress: progress, onPhase })
+for (const run of runs) {
+  current = label(run)
+  const summary = await runStorm({ ...run, maxConnections, profile, onProgress: progress, onPhase })
+  const { connectionsKilled, transactionsBroken } = summary.bystanders
   console.log(
-    `  ${handler.padEnd(17)} done in ${(summary.durationMs / 1000).toFixed(1)} s: ` +
-      `${summary.failures} of ${summary.invocations} failed, peak ${summary.peakConnections} connections`,
+    line(current, `done in ${(summary.durationMs / 1000).toFixed(1)} s: `) +
+      `${summary.failures} of ${summary.invocations} failed, peak ${summary.peakConnections} connections, ` +
+      `bystanders: ${connectionsKilled} connections killed, ${transactionsBroken} transactions broken`,
   )
   summaries.push(summary)
 }
@@ -68,27 +90,37 @@ console.log(
     "queries/inv   the server's Questions (statements, COM_QUIT included) per invocation, the sampler's",
     '              own left out; each handler runs one SELECT per invocation',
     "connects/inv  connection attempts (the server's Connections), refused ones included",
+    'perf_schema   whether the server attributes connections to their owners (performance_schema on,',
+    '              connection attributes readable by the user)',
+    'bystander conns killed  connections of the application outside Lambda that the server closed under it',
+    'bystander txns broken   transactions of the other function that began and never committed, of all it began',
   ].join('\n'),
 )
 
-const byName = Object.fromEntries(summaries.map((s) => [s.handler, s]))
-const unmanaged = byName.unmanaged
-const sls = byName['serverless-mysql']
-const managed = byName['db-connection']
-console.log(
-  `\nunmanaged: ${unmanaged.failures} failed invocations; ` +
-    `serverless-mysql: ${sls.failures} (p99 warm ${sls.warmP99.toFixed(0)} ms, ${sls.queriesPerInvocation.toFixed(2)} queries/inv); ` +
-    `db-connection: ${managed.failures} (p99 warm ${managed.warmP99.toFixed(0)} ms, ${managed.queriesPerInvocation.toFixed(2)} queries/inv).`,
-)
+const byLabel = Object.fromEntries(summaries.map((s) => [label(s), s]))
+const sls = byLabel['serverless-mysql']
+console.log('')
+for (const name of Object.keys(byLabel).filter((n) => n.startsWith('db-connection'))) {
+  const managed = byLabel[name]
+  console.log(
+    `${name}: ${managed.failures} failed, ${managed.queriesPerInvocation.toFixed(2)} statements/inv ` +
+      `(${(managed.queriesPerInvocation / sls.queriesPerInvocation).toFixed(2)}x serverless-mysql's ${sls.queriesPerInvocation.toFixed(2)}), ` +
+      `bystanders ${managed.bystanders.connectionsKilled} killed / ${managed.bystanders.transactionsBroken} broken ` +
+      `(serverless-mysql: ${sls.bystanders.connectionsKilled} / ${sls.bystanders.transactionsBroken}).`,
+  )
+}
 
 const outDir = path.join(here, 'out')
 mkdirSync(outDir, { recursive: true })
 const chartPath = path.join(outDir, 'storm.svg')
 writeFileSync(
   chartPath,
-  renderStormChart(summaries, {
-    title: `Connection storm: max_connections ${maxConnections}, concurrency ${concurrency}, ${reap * 100}% of idle environments reclaimed`,
-  }),
+  renderStormChart(
+    summaries.map((s) => ({ ...s, handler: label(s) })),
+    {
+      title: `Connection storm: max_connections ${maxConnections}, concurrency ${concurrency}, ${reap * 100}% of idle environments reclaimed`,
+    },
+  ),
 )
 console.log(
   `\nChart of server connections over time: ${path.relative(process.cwd(), chartPath) || chartPath}`,

@@ -36,6 +36,20 @@ export interface StormSummary {
   records: StormRecord[]
   phases: { name: string; startMs: number; endMs: number; invocations: number }[]
   results: FleetResults
+  /** Whether the server attributed connections (performance_schema on). */
+  performanceSchema: boolean
+  /** What the bystanders suffered; undefined when they did not run. */
+  bystanders?: BystanderReport
+}
+
+export interface BystanderReport {
+  /** Connections of the application outside Lambda that the server closed under it. */
+  connectionsKilled: number
+  /** Transactions of the other function that began and never committed. */
+  transactionsBroken: number
+  transactionsCommitted: number
+  /** Statements the bystanders sent (left out of the storm's statements per invocation). */
+  statements: number
 }
 
 export interface StormOptions {
@@ -46,6 +60,8 @@ export interface StormOptions {
   timeoutMs?: number
   sampleEveryMs?: number
   env?: Record<string, string>
+  performanceSchema?: boolean
+  bystanders?: boolean | { application?: number; functions?: number; pauseMs?: number }
   onProgress?: (progress: FleetProgress & { handler: string }) => void
   onPhase?: (info: { handler: string; index: number; phase: Phase }) => void
 }
@@ -63,6 +79,9 @@ export declare const mariaDbMissing: () => string | undefined
 export declare const readCounters: (
   server: MariaDbServer,
 ) => Promise<{ connections: number; questions: number; connects: number }>
-export declare const startDatabase: (options?: { maxConnections?: number }) => Promise<MariaDbServer>
+export declare const startDatabase: (options?: {
+  maxConnections?: number
+  performanceSchema?: boolean
+}) => Promise<MariaDbServer>
 export declare const runStorm: (options: StormOptions) => Promise<StormSummary>
 export declare const formatStormTable: (summaries: StormSummary[]) => string

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Fleet, summarizeLatency } from '@middy-downstream/lambda-sim'
 import { MariaDbServer } from '@middy-downstream/testing'
+import { startBystanders } from './bystanders.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -72,16 +73,24 @@ export const readCounters = async (server) => {
   }
 }
 
-/** Starts a private MariaDB with the application user; dispose it when done. */
-export const startDatabase = async ({ maxConnections = 20 } = {}) => {
+/**
+ * Starts a private MariaDB with the application user; dispose it when done. `performanceSchema`:
+ * the server attributes connections to their owners (connection attributes readable by the user),
+ * as db-connection's reaping needs; off is MariaDB's default.
+ */
+export const startDatabase = async ({ maxConnections = 20, performanceSchema = false } = {}) => {
   const missing = mariaDbMissing()
   if (missing) throw Object.assign(new Error(missing), { code: 'MARIADB_MISSING' })
-  const server = await MariaDbServer.start({ maxConnections })
+  const server = await MariaDbServer.start({
+    maxConnections,
+    extraArgs: performanceSchema ? ['--performance-schema=ON'] : [],
+  })
   const { user, password, database } = appUser
   await server.sql(`CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${password}'`)
   await server.sql(`GRANT ALL ON ${database}.* TO '${user}'@'%'`)
   // serverless-mysql needs PROCESS to count every connection; db-connection uses it to find zombies.
   await server.sql(`GRANT PROCESS ON *.* TO '${user}'@'%'`)
+  if (performanceSchema) await server.sql(`GRANT SELECT ON performance_schema.* TO '${user}'@'%'`)
   return server
 }
 
@@ -96,6 +105,10 @@ export const startDatabase = async ({ maxConnections = 20 } = {}) => {
  * @param {number} [options.timeoutMs] the function timeout (3000, Lambda's default)
  * @param {number} [options.sampleEveryMs] how often server connections are sampled (100)
  * @param {Record<string, string>} [options.env] more environment variables for the handlers
+ * @param {boolean} [options.performanceSchema] the server attributes connections (false)
+ * @param {boolean | { application?: number, functions?: number, pauseMs?: number }} [options.bystanders]
+ *   run the bystanders alongside (true): another application's pooled connections and another
+ *   function's transactions on the same user and database (`startBystanders`' sizes)
  * @param {(progress: object) => void} [options.onProgress] lambda-sim progress, plus `handler`
  * @param {(info: { handler: string, index: number, phase: object }) => void} [options.onPhase] before each phase
  */
@@ -107,11 +120,20 @@ export const runStorm = async ({
   timeoutMs = 3000,
   sampleEveryMs = 100,
   env = {},
+  performanceSchema = false,
+  bystanders = true,
   onProgress,
   onPhase,
 }) => {
   const module = handlerModule(handler)
-  const server = await startDatabase({ maxConnections })
+  const server = await startDatabase({ maxConnections, performanceSchema })
+  const dbEnv = {
+    DB_HOST: server.host,
+    DB_PORT: String(server.port),
+    DB_USER: appUser.user,
+    DB_PASSWORD: appUser.password,
+    DB_NAME: appUser.database,
+  }
   try {
     const records = []
     let startedAt = 0
@@ -121,12 +143,10 @@ export const runStorm = async ({
       maxEnvironments,
       functionName: 'storm',
       env: {
-        DB_HOST: server.host,
-        DB_PORT: String(server.port),
-        DB_USER: appUser.user,
-        DB_PASSWORD: appUser.password,
-        DB_NAME: appUser.database,
+        ...dbEnv,
         AWS_LAMBDA_FUNCTION_NAME: 'storm',
+        // The timeout as a deployment would configure it (Lambda does not tell the function).
+        FUNCTION_TIMEOUT_S: String(Math.ceil(timeoutMs / 1000)),
         ...env,
       },
       output: 'ignore',
@@ -145,14 +165,22 @@ export const runStorm = async ({
       },
     })
     const before = await readCounters(server)
+    const sizes = typeof bystanders === 'object' ? bystanders : {}
+    const running = bystanders ? await startBystanders({ server, env: dbEnv, ...sizes }) : undefined
     startedAt = performance.now()
     const results = await fleet.run(profile)
+    const suffered = (await running?.stop()) ?? noBystanders
     const after = await readCounters(server)
-    return summarize(handler, maxConnections, results, before, after, records)
+    // The bystanders' own statements are theirs, not the handler's.
+    after.questions -= suffered.statements
+    const summary = summarize(handler, maxConnections, results, before, after, records)
+    return { ...summary, performanceSchema, bystanders: running ? suffered : undefined }
   } finally {
     await server.dispose()
   }
 }
+
+const noBystanders = { connectionsKilled: 0, transactionsBroken: 0, transactionsCommitted: 0, statements: 0 }
 
 const summarize = (handler, maxConnections, results, before, after, records) => {
   const warm = summarizeLatency(records.filter((r) => !r.coldStart).map((r) => r.latencyMs))
@@ -203,6 +231,7 @@ const codes = (byCode) =>
 export const formatStormTable = (summaries) => {
   const header = [
     'handler',
+    'perf_schema',
     'invocations',
     'failed',
     'p50 ms',
@@ -212,10 +241,13 @@ export const formatStormTable = (summaries) => {
     'queries/inv',
     'connects/inv',
     'cold starts',
+    'bystander conns killed',
+    'bystander txns broken',
     'failures by code',
   ]
   const rows = summaries.map((s) => [
     s.handler,
+    s.performanceSchema ? 'on' : 'off',
     String(s.invocations),
     String(s.failures),
     ms(s.p50),
@@ -225,6 +257,10 @@ export const formatStormTable = (summaries) => {
     s.queriesPerInvocation.toFixed(2),
     s.connectsPerInvocation.toFixed(2),
     String(s.coldStarts),
+    s.bystanders ? String(s.bystanders.connectionsKilled) : '-',
+    s.bystanders
+      ? `${s.bystanders.transactionsBroken}/${s.bystanders.transactionsBroken + s.bystanders.transactionsCommitted}`
+      : '-',
     codes(s.failuresByCode),
   ])
   const all = [header, ...rows]

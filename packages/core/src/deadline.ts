@@ -1,4 +1,5 @@
 import { remainingTimeMs } from './context.js'
+import { DeadlineError } from './errors.js'
 
 /**
  * The instant by which work for an invocation must be done: the invocation's remaining time
@@ -32,6 +33,19 @@ export class Deadline {
 
   get bounded(): boolean {
     return Number.isFinite(this.expiresAt)
+  }
+
+  /**
+   * Throws a `DeadlineError` when no time is left, so nothing is started that could not finish.
+   * Lambda Managed Instances do not enforce the timeout: the remaining time goes to zero and below
+   * while the handler keeps running, and this deadline is the only one.
+   */
+  assertTimeLeft(packageName: string, what: string): void {
+    if (!this.expired) return
+    throw new DeadlineError(
+      `${packageName}: no time left for ${what}: the invocation's deadline passed ${Math.ceil(-this.remaining())} ms ago, so it was not started`,
+      { package: packageName },
+    )
   }
 
   /** `ms`, or less when less is left; never below 1 (a zero timeout means "none" to many drivers). */

@@ -3,6 +3,7 @@ export { type BackoffOptions, type BackoffStrategy, createBackoff } from './back
 export { invocationIdsOf, lambdaContextOf, remainingTimeMs, reservedContextKeys, trySet } from './context.js'
 export { resolveSecret, type SecretSource } from './credentials.js'
 export { Deadline } from './deadline.js'
+export { DeadlineSet } from './deadline-set.js'
 export {
   AuthenticationError,
   CapacityError,
@@ -26,8 +27,16 @@ export {
   type LifecycleEvent,
   type LifecycleEventType,
 } from './events.js'
+export {
+  announceBudget,
+  type ConnectionBudget,
+  connectionBudget,
+  type ManagedInstances,
+  managedInstances,
+} from './managed-instances.js'
 export { createManagedMiddleware, type ManagedMiddlewareSpec, type ScopeHooks } from './middleware.js'
 export { isNetworkErrorCode } from './network-errors.js'
+export { firstInEnvironment } from './once-per-environment.js'
 export {
   contextKeyRule,
   type OptionRule,
@@ -37,6 +46,13 @@ export {
 } from './options.js'
 export { ClientPool, type PoolOptions, Slot } from './pool.js'
 export { fingerprint, registryDelete, registryGet } from './registry.js'
+export {
+  createLookup,
+  forgetResolvedHost,
+  maxCacheMs,
+  type ResolvedAddress,
+  resolveHost,
+} from './resolve-host.js'
 export { type RetryContext, RetryGaveUp, type RetryOptions, retryWithin } from './retry.js'
 export { type ReleaseDisposition, Scope, type ScopeInfo } from './scope.js'
 export { redact, redactError, rememberedSecretCount, rememberSecret } from './secrets.js'

@@ -89,6 +89,7 @@ export class Scope<TClient> {
 
   /** Runs one operation on the client, counting it in flight and restarting the idle clock after. */
   async use<T>(operation: (client: TClient) => Promise<T>): Promise<T> {
+    this.deadline.assertTimeLeft(this.info.packageName, 'the operation')
     const client = await this.client()
     this.begin()
     try {
@@ -182,6 +183,7 @@ export class Scope<TClient> {
   }
 
   private async acquire(): Promise<TClient> {
+    this.deadline.assertTimeLeft(this.info.packageName, 'a connection')
     const slot = this.#slot ?? (await this.pool.take(this.deadline))
     // Released while waiting for a slot: hand it straight back.
     if (this.#released) {

@@ -40,25 +40,34 @@ export const capacitySample = (counts: Counts): CapacitySample => ({
   sampledAt: Date.now(),
 })
 
+/**
+ * Whether this server attributes connections to their owners (shows our fleet marker and each
+ * owner's declared timeout). `unknown`: the probe failed for a reason that says nothing about the
+ * server (a timeout, a lost connection): ask again later, and reap nothing meanwhile.
+ */
+export type Attribution = 'attributed' | 'unattributed' | 'unknown'
+
 export interface ReapOptions {
   user: string
   database: string | undefined
   fleet: string
+  /** The reaper's own lower bound (`reapMinIdleSeconds`); each candidate's owner timeout applies on top. */
   minIdleSeconds: number
   max: number
   deadline: Deadline
   events: EventSink
-  /** Cached per environment: whether the server shows connection attributes (performance_schema). */
-  markerVisible?: boolean
 }
 
 /** What the `auto` release policy needs from an engine that holds server connections. */
 export interface CapacityOps<TConn> {
   /** Reads the server's limits and how many connections are in use. */
   sample(connection: TConn, user: string, timeoutMs: number): Promise<CapacitySample>
-  /** Whether the server shows this fleet's marker on connections (so reaping can be exact). */
-  detectMarker(connection: TConn, timeoutMs: number): Promise<boolean>
-  /** Kills idle connections of this fleet past the floor; returns how many. */
+  /** Whether the server shows this fleet's marker and owners' timeouts; never throws. */
+  probeAttribution(connection: TConn, timeoutMs: number): Promise<Attribution>
+  /**
+   * Kills this fleet's idle connections, each idle longer than ITS OWNER's declared timeout +
+   * slack; returns how many. Called only where the server attributes connections.
+   */
   reap(connection: TConn, options: ReapOptions): Promise<number>
 }
 
@@ -66,6 +75,8 @@ export interface CapacityOps<TConn> {
 export interface AdapterArgs<TConfig, TCreate> {
   config: TConfig
   fleet: string
+  /** This function's timeout in seconds, declared on each connection for other reapers. */
+  ownerTimeoutSeconds: number
   create: TCreate | undefined
 }
 

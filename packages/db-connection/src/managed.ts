@@ -6,13 +6,19 @@ import {
   invocationIdsOf,
   registryDelete,
   registryGet,
-  remainingTimeMs,
   Scope,
   type SecretSource,
   validateOptions,
 } from '@middy-downstream/core'
 import type { SqlEngine } from './engine.js'
-import { defaults, type SqlConnectionOptions, schemaFor } from './options.js'
+import {
+  connectionsPerWorker,
+  defaults,
+  effectiveValidateAfterIdleMs,
+  ownerTimeoutSeconds,
+  type SqlConnectionOptions,
+  schemaFor,
+} from './options.js'
 import { ReleaseDecider } from './release-policy.js'
 import { ReleasableSqlSession, type SessionShared, type SessionState } from './session.js'
 
@@ -85,6 +91,7 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
       adapter: engine.adapter({
         config: engine.withoutPassword(config),
         fleet,
+        ownerTimeoutSeconds: ownerTimeoutSeconds(settings),
         create: settings.createConnection,
       }),
       events: this.events,
@@ -93,8 +100,8 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
         return typeof source === 'function' ? source() : (source ?? '')
       },
       sharing: engine.sharing,
-      maxClients: settings.maxConnectionsPerEnvironment,
-      validateAfterIdleMs: settings.validateAfterIdleMs,
+      maxClients: connectionsPerWorker(packageName, settings.maxConnectionsPerEnvironment),
+      validateAfterIdleMs: effectiveValidateAfterIdleMs(settings),
       validateTimeoutMs: settings.validateTimeoutMs,
       connectTimeoutMs: settings.connectTimeoutMs,
       closeTimeoutMs: settings.closeTimeoutMs,
@@ -115,6 +122,7 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
       },
       this.events,
       engine.capacity,
+      packageName,
     )
   }
 
@@ -137,7 +145,6 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
   /** @internal Used by the middleware: one invocation's scope and its handle. */
   begin(context: unknown, internalSecret?: SecretSource, deadline?: Deadline) {
     if (internalSecret !== undefined) this.#internalSecret = internalSecret
-    this.decider.observeInvocation(remainingTimeMs(context))
     const engine = this.#engine
     const scope = new Scope(this.pool, deadline ?? Deadline.fromContext(context, this.#settings.marginMs), {
       packageName: engine.packageName,

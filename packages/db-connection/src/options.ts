@@ -1,11 +1,19 @@
 import {
+  announceBudget,
   type BackoffStrategy,
+  connectionBudget,
   contextKeyRule,
   type LifecycleEvent,
   type OptionsSchema,
   type SecretSource,
 } from '@middy-downstream/core'
 import type { AnySqlEngine } from './engine.js'
+
+/** Lambda's longest function timeout, in seconds. */
+export const maxFunctionTimeoutSeconds = 900
+
+/** Seconds added to an owner's timeout before its idle connection counts as a zombie: whole-second rounding, clocks. */
+export const reapSlackSeconds = 2
 
 export type ReleasePolicy = 'auto' | 'keep' | 'close'
 
@@ -46,13 +54,25 @@ export interface SqlConnectionOptions<TConfig, TCreate, TKey extends string = 'd
   reapZombies?: boolean
   /** Most zombies one invocation kills. */
   reapMaxPerInvocation?: number
-  /** Only connections asleep at least this long are reaped; never below the function timeout + 2 s. */
+  /** Only connections asleep at least this long are reaped; never below their owner's `functionTimeout` + 2 s. */
   reapMinIdleSeconds?: number
+  /**
+   * This function's configured timeout in seconds (1-900), declared in each connection's
+   * attributes (`mdd_timeout_s`): other environments reap a connection only after it has been idle
+   * longer than this + 2 s. Default 900, Lambda's maximum: always safe, but zombies then wait 15
+   * minutes. Lambda does not tell a function its timeout, so set it to reap sooner.
+   */
+  functionTimeout?: number
   /** Names this fleet's connections (connection attribute `mdd_fleet`). Default: the function name. */
   fleet?: string
   /** Behind RDS Proxy: no capacity reads, no reaping; the proxy multiplexes. */
   proxy?: boolean
-  /** Connections one environment may hold at once (Lambda Managed Instances run invocations concurrently). */
+  /**
+   * Connections one execution environment may hold at once, all its runtime workers together
+   * (Lambda Managed Instances run invocations concurrently, on several workers): split across the
+   * workers. Default 4 in a classic environment (which uses one); under Managed Instances
+   * `min(AWS_LAMBDA_MAX_CONCURRENCY, max(4, workers))`.
+   */
   maxConnectionsPerEnvironment?: number
   /** Called for open, reuse, validate, retry, release, close, reap and error events. */
   onEvent?: (event: LifecycleEvent) => void
@@ -77,7 +97,6 @@ export const defaults = {
   reapMaxPerInvocation: 3,
   reapMinIdleSeconds: 0,
   proxy: false,
-  maxConnectionsPerEnvironment: 4,
 }
 
 const ms = { type: 'number', min: 0 } as const
@@ -121,9 +140,37 @@ const schema: OptionsSchema = {
   reapZombies: { type: 'boolean' },
   reapMaxPerInvocation: { type: 'number', min: 0, integer: true },
   reapMinIdleSeconds: { type: 'number', min: 0, integer: true },
+  functionTimeout: { type: 'number', min: 1, max: 900, integer: true },
   fleet: { type: 'string', nonEmpty: true },
   proxy: { type: 'boolean' },
   maxConnectionsPerEnvironment: { type: 'number', min: 1, integer: true },
   onEvent: { type: 'function' },
   createConnection: { type: 'function' },
+}
+
+/** The owner's function timeout this environment declares: the option, else Lambda's maximum. */
+export const ownerTimeoutSeconds = (options: { functionTimeout?: number }): number =>
+  options.functionTimeout ?? maxFunctionTimeoutSeconds
+
+/**
+ * A connection idle this long may have been reaped by another environment (whose floor for it is
+ * the declared timeout + 2 s), so it is always validated before reuse: the configured
+ * `validateAfterIdleMs`, lowered to the declared timeout when that is shorter.
+ */
+export const effectiveValidateAfterIdleMs = (options: {
+  validateAfterIdleMs: number
+  functionTimeout?: number
+}): number => Math.min(options.validateAfterIdleMs, ownerTimeoutSeconds(options) * 1000)
+
+/**
+ * This module instance's pool size: the per-environment budget split across the runtime's
+ * workers (Lambda Managed Instances load one copy of the handler per worker), announced once.
+ */
+export const connectionsPerWorker = (
+  packageName: string,
+  maxConnectionsPerEnvironment: number | undefined,
+): number => {
+  const budget = connectionBudget(maxConnectionsPerEnvironment, 4)
+  announceBudget(packageName, 'maxConnectionsPerEnvironment', budget)
+  return budget.perWorker
 }

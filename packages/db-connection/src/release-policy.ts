@@ -1,6 +1,6 @@
 import type { Deadline, EventSink, ReleaseDisposition } from '@middy-downstream/core'
-import { describeError } from '@middy-downstream/core'
-import { type CapacityOps, type CapacitySample, utilizationOf } from './engine.js'
+import { describeError, warnOnce } from '@middy-downstream/core'
+import { type Attribution, type CapacityOps, type CapacitySample, utilizationOf } from './engine.js'
 import type { ReleasePolicy } from './options.js'
 
 export interface AutoReleaseSettings {
@@ -20,45 +20,26 @@ export interface AutoReleaseSettings {
 const nearFullFraction = 0.75
 const nearFullRecheckMs = 1_000
 
-/** Lambda's longest function timeout: the reaping floor when no invocation clock was seen. */
-const maxFunctionTimeoutSeconds = 900
-
 /**
  * The environment-level state of the `auto` release policy: the last capacity sample (read at an
- * interval, not every invocation), the function timeout seen so far, and whether the server shows
- * the fleet marker.
+ * interval, not every invocation), and whether the server attributes connections to their owners.
  */
 export class ReleaseDecider<TConn = unknown> {
   private lastSample?: CapacitySample
-  private markerVisible?: boolean
-  private longestInvocationMs = 0
+  /** Settled once the server answered; `unknown` is never kept, so the probe is asked again. */
+  private attribution?: Exclude<Attribution, 'unknown'>
 
   constructor(
     private readonly settings: AutoReleaseSettings,
     private readonly events: EventSink,
     /** The engine's capacity reads and reaping; absent (Data API), `auto` keeps. */
     private readonly capacity: CapacityOps<TConn> | undefined,
+    /** The engine's package, for the one-time warning. */
+    private readonly packageName: string,
   ) {}
 
   get sample(): CapacitySample | undefined {
     return this.lastSample
-  }
-
-  /** Records an invocation's remaining time at its start: the function timeout, near enough. */
-  observeInvocation(remainingMs: number | undefined): void {
-    if (remainingMs !== undefined && remainingMs > this.longestInvocationMs)
-      this.longestInvocationMs = remainingMs
-  }
-
-  /**
-   * Connections asleep at least this long cannot belong to a live invocation: no invocation lasts
-   * longer than the function timeout. Two seconds on top absorb the process list's whole-second
-   * rounding.
-   */
-  get reapFloorSeconds(): number {
-    const timeoutSeconds =
-      this.longestInvocationMs > 0 ? Math.ceil(this.longestInvocationMs / 1000) : maxFunctionTimeoutSeconds
-    return Math.max(this.settings.reapMinIdleSeconds, timeoutSeconds + 2)
   }
 
   /**
@@ -86,13 +67,14 @@ export class ReleaseDecider<TConn = unknown> {
     if (policy === 'keep') return { disposition: 'keep', reason: 'policy' }
     if (policy === 'close') return { disposition: 'close', reason: 'policy' }
     if (proxy) return { disposition: 'keep', reason: 'proxy' }
-    if (!this.capacity) return { disposition: 'keep', reason: 'no-capacity-reads' }
+    const capacity = this.capacity
+    if (!capacity) return { disposition: 'keep', reason: 'no-capacity-reads' }
     if (deadline.remaining() < 50) return { disposition: 'keep', reason: 'no-time-to-check' }
     const due =
       underPressure || !this.lastSample || Date.now() - this.lastSample.sampledAt >= this.sampleLifetimeMs()
     if (due) {
       try {
-        this.lastSample = await this.capacity.sample(connection, this.settings.user, deadline.bound(1_000))
+        this.lastSample = await capacity.sample(connection, this.settings.user, deadline.bound(1_000))
       } catch (error) {
         this.events.emit({ type: 'error', reason: 'capacity-check', error: describeError(error) })
         return { disposition: 'destroy', reason: 'capacity-check-failed' }
@@ -108,20 +90,36 @@ export class ReleaseDecider<TConn = unknown> {
       : { disposition: 'keep', reason: 'reaped-below-threshold' }
   }
 
+  /**
+   * Kills zombies only where the server attributes connections to their owners. Where it cannot
+   * (no readable performance_schema), a connection of another application or of another
+   * function's live invocation cannot be told from a zombie, so nothing is killed; while the
+   * answer is unknown (the probe failed), nothing is killed either.
+   */
   private async reap(connection: TConn, deadline: Deadline, sample: CapacitySample): Promise<void> {
     const capacity = this.capacity
     if (!capacity) return
     try {
-      this.markerVisible ??= await capacity.detectMarker(connection, deadline.bound(1_000))
+      const attribution =
+        this.attribution ?? (await capacity.probeAttribution(connection, deadline.bound(1_000)))
+      if (attribution === 'unknown') {
+        this.events.emit({ type: 'reap', count: 0, reason: 'attribution-unknown' })
+        return
+      }
+      if (this.attribution === undefined && attribution === 'unattributed') warnUnattributed(this.packageName)
+      this.attribution = attribution
+      if (attribution === 'unattributed') {
+        this.events.emit({ type: 'reap', count: 0, reason: 'unattributed' })
+        return
+      }
       const killed = await capacity.reap(connection, {
         user: this.settings.user,
         database: this.settings.database,
         fleet: this.settings.fleet,
-        minIdleSeconds: this.reapFloorSeconds,
+        minIdleSeconds: this.settings.reapMinIdleSeconds,
         max: this.settings.reapMaxPerInvocation,
         deadline,
         events: this.events,
-        markerVisible: this.markerVisible,
       })
       sample.usedConnections -= killed
       if (sample.maxUserConnections > 0) sample.userConnections -= killed
@@ -131,3 +129,9 @@ export class ReleaseDecider<TConn = unknown> {
     }
   }
 }
+
+const warnUnattributed = (packageName: string) =>
+  warnOnce(
+    'MDD_REAP_UNATTRIBUTED',
+    `${packageName}: zombie reaping is off: this server does not show connection attributes, so a zombie cannot be told from another application's connection. Turn on performance_schema and GRANT SELECT ON performance_schema.session_connect_attrs to the user (see the README, "Reaping").`,
+  )

@@ -53,14 +53,20 @@ describe('a full server', () => {
   })
 
   test("held full by this fleet's frozen environments: reaping frees a slot and the invocation succeeds", async () => {
-    const server = await startServer()
+    // Reaping needs the server to attribute connections to their owners (performance_schema).
+    const server = await startServer(['--performance-schema=ON'])
+    await server.sql("GRANT SELECT ON performance_schema.* TO 'app'@'%'")
     // A warm environment of the function, kept while the server was nearly empty.
-    const warm = await envs.start(server, { capacityCheckIntervalMs: 0 }, { ...app, timeoutMs: 1000 })
+    const warm = await envs.start(
+      server,
+      { capacityCheckIntervalMs: 0, functionTimeout: 3 },
+      { ...app, timeoutMs: 3000 },
+    )
     expect(await warm.invoke({})).toMatchObject({ ok: true })
     // Eight reclaimed environments left their connections behind, frozen forever: with the test's
     // admin connection the server is full.
     for (let i = 0; i < 8; i++) {
-      const zombie = await envs.start(server, { release: 'keep' }, app)
+      const zombie = await envs.start(server, { release: 'keep', functionTimeout: 1 }, app)
       expect(await zombie.invoke({})).toMatchObject({ ok: true })
       zombie.abandon()
     }
@@ -70,8 +76,8 @@ describe('a full server', () => {
     // A new environment cannot connect and retries...
     const fresh = await envs.start(server, {}, { ...app, timeoutMs: 10_000 })
     const pending = fresh.invoke({})
-    // ...until the zombies have slept longer than any invocation of this function can last
-    // (timeout 1 s + 2 s), and the warm environment's next release reaps them.
+    // ...until the zombies have slept longer than any invocation of their function can last
+    // (its declared timeout 1 s + 2 s), and the warm environment's next release reaps them.
     await eventually(
       async () =>
         (await threadsOf(server, 'app')).filter((t) => t.command === 'Sleep' && t.time >= 3).length >= 3,
@@ -115,14 +121,18 @@ describe('a full server', () => {
     // Another application with the same user and database, idle for long: not ours to kill.
     await holdConnections(server, 'app', 'app-pw', 2)
     const others = (await threadsOf(server, 'app')).map((t) => t.id)
-    const zombie = await envs.start(server, { release: 'keep' }, { ...app, functionName: 'orders' })
+    const zombie = await envs.start(
+      server,
+      { release: 'keep', functionTimeout: 1 },
+      { ...app, functionName: 'orders' },
+    )
     const { value } = await zombie.invoke({})
     const zombieId = (value as { connectionId: number }).connectionId
     zombie.abandon()
     const reaper = await envs.start(
       server,
       { utilizationThreshold: 0, capacityCheckIntervalMs: 0 },
-      { ...app, timeoutMs: 1000, functionName: 'orders' },
+      { ...app, timeoutMs: 5000, functionName: 'orders' },
     )
     expect(await reaper.invoke({})).toMatchObject({ ok: true })
     await eventually(

@@ -385,6 +385,8 @@ describe('options', () => {
     [{ config: {}, maxConnectionsPerEnviroment: 2 }, 'did you mean "maxConnectionsPerEnvironment"?'],
     [{ config: {}, password: 42 }, 'option "password" must be a string or a function, got number;'],
     [{ config: { host: 'db' }, password: 'x', passwordFromInternal: 'token' }, 'exclude each other'],
+    [{ config: {}, functionTimeout: 0 }, 'option "functionTimeout" must be an integer >= 1 and <= 900'],
+    [{ config: {}, functionTimeout: 30_000 }, 'option "functionTimeout" must be an integer >= 1 and <= 900'],
   ])('%j is rejected at construction with a TypeError', (options, message) => {
     expect(() => dbConnection(options as never)).toThrow(TypeError)
     expect(() => dbConnection(options as never)).toThrow(message)

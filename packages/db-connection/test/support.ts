@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { LambdaEnvironment, type MariaDbServer } from '@middy-downstream/testing'
+import { LambdaEnvironment, MariaDbServer } from '@middy-downstream/testing'
 
 const fixture = path.resolve('packages/db-connection/test/fixtures/db-handler.mjs')
 
@@ -10,12 +10,21 @@ export const environments = () => {
     start: async (
       server: { port: number },
       options: Record<string, unknown> = {},
-      extra: { timeoutMs?: number; user?: string; password?: string; functionName?: string } = {},
+      extra: {
+        timeoutMs?: number
+        user?: string
+        password?: string
+        functionName?: string
+        host?: string
+        managedInstances?: { maxConcurrency: number; workers: number }
+      } = {},
     ) => {
       const environment = await LambdaEnvironment.start({
         module: fixture,
         timeoutMs: extra.timeoutMs ?? 3000,
+        ...(extra.managedInstances ? { managedInstances: extra.managedInstances } : {}),
         env: {
+          ...(extra.host ? { DB_HOST: extra.host } : {}),
           DB_PORT: String(server.port),
           DB_OPTIONS: JSON.stringify(options),
           ...(extra.user ? { DB_USER: extra.user } : {}),
@@ -58,3 +67,33 @@ export const createAppUser = async (server: MariaDbServer, user: string, passwor
   await server.sql(`GRANT ALL ON test.* TO '${user}'@'%'`)
   await server.sql(`GRANT PROCESS ON *.* TO '${user}'@'%'`)
 }
+
+export type AttributionMode = 'performance_schema on' | 'performance_schema off'
+
+/**
+ * A MariaDB with the application users, in one attribution mode: `performance_schema` on (the
+ * users may read connection attributes) or off (MariaDB's default, common on RDS and Aurora).
+ * Table `ledger` holds what the fixture's transactions write.
+ */
+export const startAttributionServer = async (mode: AttributionMode, maxConnections = 20) => {
+  const on = mode === 'performance_schema on'
+  const server = await MariaDbServer.start({
+    maxConnections,
+    extraArgs: on ? ['--performance-schema=ON'] : [],
+  })
+  for (const user of ['app', 'other']) {
+    await createAppUser(server, user, `${user}-pw`)
+    // Reading connection attributes needs SELECT on performance_schema (see the README).
+    if (on) await server.sql(`GRANT SELECT ON performance_schema.* TO '${user}'@'%'`)
+  }
+  await server.sql(
+    'CREATE TABLE test.ledger (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40), connection_id INT)',
+  )
+  return server
+}
+
+/** How many rows the fixture's transactions committed with this note. */
+export const committedRows = async (server: MariaDbServer, note: string) =>
+  Number(
+    (await server.sql<{ n: number }[]>('SELECT COUNT(*) AS n FROM test.ledger WHERE note = ?', [note]))[0]?.n,
+  )

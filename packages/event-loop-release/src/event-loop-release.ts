@@ -1,5 +1,12 @@
 import type { MiddlewareObj, Request } from '@middy/core'
-import { lambdaContextOf, trySet, validateOptions, warnOnce } from '@middy-downstream/core'
+import {
+  firstInEnvironment,
+  lambdaContextOf,
+  managedInstances,
+  trySet,
+  validateOptions,
+  warnOnce,
+} from '@middy-downstream/core'
 import { activeResources, addedSince, type ResourceCounts } from './active-resources.js'
 
 export const packageName = '@middy-downstream/event-loop-release'
@@ -71,15 +78,33 @@ export const releaseEventLoop = (context: unknown): boolean => {
  *   .use(eventLoopRelease({ reportLeftovers: 'warn' }))
  *   .handler(async () => ({ statusCode: 200 }))
  */
+/**
+ * Under concurrency, what the event loop gained during one invocation includes what the others
+ * (and the runtime) did meanwhile: no honest per-invocation report exists. Said once per
+ * execution environment, at WARN level (a process warning would be logged as an error).
+ */
+const sayCannotReport = (): void => {
+  if (!firstInEnvironment(`${packageName}:concurrent`)) return
+  console.warn(
+    `${packageName}: reportLeftovers is off under Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY is set): invocations share the event loop, so what one invocation left cannot be told apart from what the others and the runtime hold. Find leftovers in a classic (one-at-a-time) environment or with lambda-sim.`,
+  )
+}
+
 export const eventLoopRelease = (options: EventLoopReleaseOptions = {}): MiddlewareObj => {
   validateOptions(packageName, schema, options)
   const settings = { ...defaults, ...options }
   const { reportLeftovers } = settings
-  // One snapshot per in-flight invocation, keyed by its context (several may run at once).
+  // Lambda Managed Instances run invocations concurrently on one event loop (per worker).
+  const concurrent = managedInstances() !== undefined
+  // One snapshot per in-flight invocation, keyed by its context.
   const snapshots = new WeakMap<object, ResourceCounts>()
 
   const report = (request: Request, phase: LeftoverReport['phase']) => {
     if (reportLeftovers === false || typeof request.context !== 'object' || request.context === null) return
+    if (concurrent) {
+      sayCannotReport()
+      return
+    }
     const before = snapshots.get(request.context)
     snapshots.delete(request.context)
     if (!before) return
@@ -109,7 +134,12 @@ export const eventLoopRelease = (options: EventLoopReleaseOptions = {}): Middlew
     name: 'event-loop-release',
     before: (request) => {
       if (settings.before) releaseEventLoop(request.context)
-      if (reportLeftovers !== false && typeof request.context === 'object' && request.context !== null) {
+      if (
+        reportLeftovers !== false &&
+        !concurrent &&
+        typeof request.context === 'object' &&
+        request.context !== null
+      ) {
         snapshots.set(request.context, activeResources())
       }
     },

@@ -186,3 +186,36 @@ describe('options', () => {
     expect(() => eventLoopRelease(options as never)).toThrow(message)
   })
 })
+
+describe('under Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY set)', () => {
+  test('says once, at WARN level, that it cannot tell one invocation’s leftovers from the others’', async () => {
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '8'
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {})
+    const processWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const reports: LeftoverReport[] = []
+    try {
+      const timers: NodeJS.Timeout[] = []
+      const middlewares = [
+        eventLoopRelease({ reportLeftovers: 'warn' }),
+        eventLoopRelease({ reportLeftovers: (r) => reports.push(r) }),
+      ]
+      for (const middleware of middlewares) {
+        const handler = middy()
+          .use(middleware)
+          .handler(async () => {
+            timers.push(setTimeout(() => {}, 60_000))
+          })
+        await Promise.all([handler({}, fakeContext()), handler({}, fakeContext())])
+      }
+      timers.forEach(clearTimeout)
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(String(warn.mock.calls[0]![0])).toContain('cannot be told apart')
+      expect(processWarning).not.toHaveBeenCalled()
+      expect(reports).toEqual([])
+    } finally {
+      delete process.env.AWS_LAMBDA_MAX_CONCURRENCY
+      warn.mockRestore()
+      processWarning.mockRestore()
+    }
+  })
+})

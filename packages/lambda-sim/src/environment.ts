@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { exited, trackChild } from './cleanup.js'
 import type { EnvironmentMessage, HostMessage, ReplyMessage } from './protocol.js'
@@ -22,6 +23,29 @@ export interface EnvironmentOptions {
    * the host's stderr (`stderr`, to keep the host's stdout clean, e.g. for JSON), or nowhere.
    */
   output?: 'inherit' | 'stderr' | 'ignore'
+  /**
+   * Lambda Managed Instances, as the Node.js runtime runs them: `workers` worker threads (default
+   * `os.availableParallelism()`, as the runtime sizes it from the vCPUs), each loading its own copy
+   * of the handler module and running up to `maxConcurrency / workers` invocations at once; the
+   * timeout is not enforced (the remaining time goes to zero and below); never frozen unless
+   * `freezeBetweenInvocations` says so; libuv's default 4 threadpool threads.
+   */
+  managedInstances?: { maxConcurrency: number; workers?: number }
+}
+
+/** The process environment: the host's, the caller's over it, and the Managed Instances variables. */
+const processEnv = (options: EnvironmentOptions): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env }
+  const mi = options.managedInstances
+  if (!mi) return env
+  const workers = mi.workers ?? availableParallelism()
+  if (options.env?.UV_THREADPOOL_SIZE === undefined) delete env.UV_THREADPOOL_SIZE
+  return {
+    ...env,
+    LAMBDA_SIM_WORKERS: String(workers),
+    AWS_LAMBDA_MAX_CONCURRENCY: String(mi.maxConcurrency),
+    AWS_LAMBDA_NODEJS_WORKER_COUNT: String(workers),
+  }
 }
 
 const stdio = (output: EnvironmentOptions['output']) =>
@@ -100,7 +124,9 @@ export class LambdaEnvironment {
   static async start(options: EnvironmentOptions): Promise<LambdaEnvironment> {
     const child = trackChild(
       fork(runnerPath(), [options.module, options.exportName ?? 'handler'], {
-        env: { ...process.env, ...options.env },
+        env: processEnv(options),
+        // As the Lambda runtime does, an unhandled rejection ends the environment (or its worker).
+        execArgv: [...process.execArgv, '--unhandled-rejections=strict'],
         stdio: [...stdio(options.output)],
         serialization: 'advanced',
       }),
@@ -147,7 +173,10 @@ export class LambdaEnvironment {
     })
   }
 
-  /** Calls another export of the handler module (e.g. one that reports module-scope state). */
+  /**
+   * Calls another export of the handler module (e.g. one that reports module-scope state). In
+   * Managed Instances mode every worker's copy is called: the value is the array of their values.
+   */
   async call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
     const reply = await this.send({ type: 'call', id: this.nextId++, exportName, args })
     if (!reply.ok) throw new Error(`${exportName}() failed in the environment: ${reply.error?.message}`)
@@ -200,6 +229,7 @@ export class LambdaEnvironment {
   }
 
   private freezeWhenIdle(): void {
-    if (this.options.freezeBetweenInvocations !== false && this.pending.size === 0) this.freeze()
+    const freezes = this.options.freezeBetweenInvocations ?? this.options.managedInstances === undefined
+    if (freezes && this.pending.size === 0) this.freeze()
   }
 }

@@ -31,6 +31,7 @@ export class FaultProxy {
   connectionsAccepted = 0
   private readonly connections = new Map<number, ProxiedConnection>()
   private defaultMode: FaultMode = 'pass'
+  private readonly pendingFaults: { text: string; mode: FaultMode }[] = []
 
   private constructor(
     private readonly server: net.Server,
@@ -64,6 +65,15 @@ export class FaultProxy {
   setConnectionMode(id: number, mode: FaultMode): void {
     const connection = this.connections.get(id)
     if (connection) this.apply(connection, mode)
+  }
+
+  /**
+   * The next chunk any client sends that contains `text` switches that client's connection to
+   * `mode` before the chunk is forwarded: a fault in exactly one request (e.g. one statement that
+   * times out), while every other request passes.
+   */
+  faultNext(text: string, mode: FaultMode): void {
+    this.pendingFaults.push({ text, mode })
   }
 
   async close(): Promise<void> {
@@ -100,14 +110,27 @@ export class FaultProxy {
       // A black-holed link never tells the client that the server went away.
       if (connection.mode !== 'blackhole') forget()
     })
-    this.pipe(connection, client, upstream)
+    this.pipe(connection, client, upstream, (chunk) => this.matchFault(connection, chunk))
     this.pipe(connection, upstream, client)
     this.apply(connection, this.defaultMode)
     client.resume()
   }
 
-  private pipe(connection: ProxiedConnection, from: net.Socket, to: net.Socket): void {
+  private matchFault(connection: ProxiedConnection, chunk: Buffer): void {
+    const index = this.pendingFaults.findIndex(({ text }) => chunk.includes(text))
+    if (index < 0) return
+    const [fault] = this.pendingFaults.splice(index, 1)
+    if (fault) this.apply(connection, fault.mode)
+  }
+
+  private pipe(
+    connection: ProxiedConnection,
+    from: net.Socket,
+    to: net.Socket,
+    inspect?: (chunk: Buffer) => void,
+  ): void {
     from.on('data', (chunk: Buffer) => {
+      inspect?.(chunk)
       const { mode } = connection
       if (mode === 'pass') to.write(chunk)
       else if (typeof mode === 'object') setTimeout(() => to.writable && to.write(chunk), mode.delayMs)

@@ -86,6 +86,12 @@ export interface FleetOptions {
    * Instances mode, where the router fills an environment's slots before starting another.
    */
   perEnvironmentConcurrency?: number
+  /**
+   * Run each environment as the Node.js runtime runs Managed Instances: this many worker threads,
+   * each with its own copy of the handler module, sharing `perEnvironmentConcurrency`; the timeout
+   * not enforced; not frozen unless `freezeBetweenInvocations` is set. Default: one module instance.
+   */
+  workersPerEnvironment?: number
   /** Where the handlers' stdout and stderr go: `inherit` (default), `stderr` or `ignore`. */
   output?: 'inherit' | 'stderr' | 'ignore'
   /** SIGSTOP each environment whenever it has nothing in flight. Default true. */
@@ -142,6 +148,7 @@ export const resolveFleetOptions = (options: FleetOptions): ResolvedFleetOptions
   positiveInteger('timeoutMs', options.timeoutMs)
   positiveInteger('maxEnvironments', options.maxEnvironments)
   positiveInteger('perEnvironmentConcurrency', options.perEnvironmentConcurrency)
+  positiveInteger('workersPerEnvironment', options.workersPerEnvironment)
   positiveInteger('sampleEveryMs', options.sampleEveryMs)
   if (options.output !== undefined && !['inherit', 'stderr', 'ignore'].includes(options.output))
     throw new TypeError(
@@ -159,7 +166,7 @@ export const resolveFleetOptions = (options: FleetOptions): ResolvedFleetOptions
     timeoutMs: options.timeoutMs ?? 3000,
     maxEnvironments: options.maxEnvironments ?? 50,
     perEnvironmentConcurrency: options.perEnvironmentConcurrency ?? 1,
-    freezeBetweenInvocations: options.freezeBetweenInvocations ?? true,
+    freezeBetweenInvocations: options.freezeBetweenInvocations ?? options.workersPerEnvironment === undefined,
     recycleOnTimeout: options.recycleOnTimeout ?? true,
     keepEnvironments: options.keepEnvironments ?? false,
     sampleEveryMs: options.sampleEveryMs ?? 250,

@@ -53,6 +53,7 @@ export class Fleet {
     this.options = resolveFleetOptions(options)
     const { module, exportName, timeoutMs, functionName, env, freezeBetweenInvocations, output } =
       this.options
+    const { perEnvironmentConcurrency: maxConcurrency, workersPerEnvironment: workers } = this.options
     this.router = new Router({
       environment: {
         module,
@@ -62,6 +63,7 @@ export class Fleet {
         ...(functionName === undefined ? {} : { functionName }),
         ...(env === undefined ? {} : { env }),
         ...(output === undefined ? {} : { output }),
+        ...(workers === undefined ? {} : { managedInstances: { maxConcurrency, workers } }),
       },
       maxEnvironments: this.options.maxEnvironments,
       perEnvironmentConcurrency: this.options.perEnvironmentConcurrency,

@@ -5,10 +5,13 @@
 //   pnpm build && node packages/redis-connection/bench/overhead.mjs
 import middy from '@middy/core'
 import redisConnection, { createRedisClient } from '@middy-downstream/redis-connection'
-import { fakeContext, RedisServer } from '@middy-downstream/testing'
 import { Redis as Redis5 } from 'ioredis'
 import { Redis as Redis6 } from 'ioredis6'
 import { Bench } from 'tinybench'
+// The servers by path: the testing package's index also loads its Jest invariant suite.
+import { fakeContext } from '../../lambda-sim/dist/index.js'
+import { RedisServer } from '../../testing/dist/servers/redis.js'
+import { handleFor } from '../dist/handle.js'
 
 const invocations = 1000
 const server = await RedisServer.start()
@@ -20,6 +23,7 @@ const commandsProcessed = () => server.info('total_commands_processed')
 const handlerBody = (client) => client.get('bench')
 
 const rows = []
+let handleRow
 try {
   for (const [label, Redis] of [
     ['ioredis 5', Redis5],
@@ -48,6 +52,20 @@ try {
     }
     const roundTrips = { bare: await extraRoundTrips(bare), managed: await extraRoundTrips(managed) }
 
+    // CPU time per invocation (this process, user + system): steadier than wall time on a busy
+    // shared machine, since time spent waiting for a core is not counted. Best of 3 alternating runs.
+    const cpuPerInvocation = async (handler) => {
+      const start = process.cpuUsage()
+      for (let i = 0; i < invocations; i++) await handler({}, fakeContext())
+      const used = process.cpuUsage(start)
+      return (used.user + used.system) / invocations
+    }
+    const cpu = { bare: Infinity, managed: Infinity }
+    for (let run = 0; run < 3; run++) {
+      cpu.bare = Math.min(cpu.bare, await cpuPerInvocation(bare))
+      cpu.managed = Math.min(cpu.managed, await cpuPerInvocation(managed))
+    }
+
     // Alternating rounds, so both sides see the same machine noise.
     const totals = { bare: [], managed: [], bareEmpty: [], managedEmpty: [] }
     for (let round = 0; round < 3; round++) {
@@ -72,11 +90,35 @@ try {
       'p50 bare/managed µs': `${(base.p50 * 1000).toFixed(1)}/${(ours.p50 * 1000).toFixed(1)}`,
       'ratio (p50)': +(ours.p50 / base.p50).toFixed(3),
       'middleware alone, p50 bare/managed µs': `${(mean(totals.bareEmpty, 'p50') * 1000).toFixed(1)}/${(mean(totals.managedEmpty, 'p50') * 1000).toFixed(1)}`,
+      'CPU µs per invocation bare/managed': `${cpu.bare.toFixed(1)}/${cpu.managed.toFixed(1)}`,
+      'CPU overhead µs': +(cpu.managed - cpu.bare).toFixed(1),
       'extra round trips per warm invocation (bare/managed)': `${roundTrips.bare}/${roundTrips.managed}`,
     })
     raw.disconnect()
     await createRedisClient(options).dispose()
   }
+  // The per-invocation handle alone (the Proxy over the shared client, a new one per call here):
+  // CPU time per awaited GET through it against the same raw client, best of 7 alternating runs.
+  const raw = new Redis5(server.url)
+  await raw.ping()
+  const owner = { released: false, releasedError: () => new Error('released') }
+  const cpuPerGet = async (clientFor) => {
+    const start = process.cpuUsage()
+    for (let i = 0; i < invocations; i++) await clientFor().get('bench')
+    const used = process.cpuUsage(start)
+    return (used.user + used.system) / invocations
+  }
+  const gets = { raw: Infinity, handle: Infinity }
+  for (let run = 0; run < 7; run++) {
+    gets.raw = Math.min(gets.raw, await cpuPerGet(() => raw))
+    gets.handle = Math.min(gets.handle, await cpuPerGet(() => handleFor(raw, owner)))
+  }
+  handleRow = {
+    'raw GET CPU µs': +gets.raw.toFixed(2),
+    'GET through a new handle CPU µs': +gets.handle.toFixed(2),
+    'handle cost µs': +(gets.handle - gets.raw).toFixed(2),
+  }
+  raw.disconnect()
 } finally {
   await server.dispose()
 }
@@ -86,3 +128,5 @@ console.log(
     'is the steadier figure on a shared machine; the mean carries its scheduling noise.\n',
 )
 console.table(rows)
+console.log('The per-invocation handle alone (ioredis 5):')
+console.table([handleRow])

@@ -1,10 +1,14 @@
 export {
   AuthenticationError,
+  CapacityError,
   ClosedError,
   ConnectError,
   ConnectionLostError,
   DeadlineError,
   DownstreamError,
+  OperationError,
+  ReleasedError,
+  TransactionError,
 } from '@middy-downstream/core'
 export { createRedisClient, type DeadlineSource, ManagedRedis, RedisScope } from './managed.js'
 export {

@@ -17,7 +17,9 @@ export interface ClientInternals {
   /** Redis: what opens the socket; ioredis calls it after `connect()` set up the attempt. */
   connector?: { connect(...args: unknown[]): Promise<unknown>; stream?: Socket }
   /** Redis: the AUTH of the current attempt, taken from `options` when `connect()` starts it. */
-  condition?: { auth?: unknown } | null
+  condition?: { auth?: unknown; select?: number; subscriber?: unknown } | null
+  /** Redis: `normal`, `subscriber` or `monitor`. */
+  mode?: string
   /** Cluster: creates the node connections from its own `redisOptions` (a copy in ioredis 6). */
   connectionPool?: { redisOptions?: Record<string, unknown> }
   /** Cluster: resolves the startup nodes at the start of every (re)connect, before nodes are created. */
@@ -112,4 +114,25 @@ export const forgetClosedStreams = (client: ClientInternals): void => {
     if (connector?.stream && (connector.stream as Socket & { closed?: boolean }).closed)
       connector.stream = undefined
   }
+}
+
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom')
+
+/**
+ * Gives the ioredis client (or cluster node) we created a `toJSON` and a `util.inspect` of its
+ * own: `console.log(context)` or `JSON.stringify(context)` in a handler would otherwise print its
+ * options, password included. Its properties (`client.options.password`) stay reachable to code
+ * that asks for them.
+ *
+ * @example
+ * conceal(internals(client), () => '127.0.0.1:6379')
+ */
+export const conceal = (client: ClientInternals, endpoint: () => string): void => {
+  const summary = () => ({ status: client.status, endpoint: endpoint() })
+  const kind = client.isCluster ? 'Cluster' : 'Redis'
+  Object.defineProperty(client, 'toJSON', { value: summary, configurable: true })
+  Object.defineProperty(client, inspectCustom, {
+    value: () => `${kind} ${JSON.stringify(summary())}`,
+    configurable: true,
+  })
 }

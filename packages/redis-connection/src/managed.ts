@@ -8,6 +8,7 @@ import {
   Scope,
 } from '@middy-downstream/core'
 import { type Cluster, Redis as DefaultRedis } from 'ioredis'
+import { handleFor } from './handle.js'
 import { RedisManager } from './manager.js'
 import {
   type ClientSettings,
@@ -32,6 +33,7 @@ export type DeadlineSource = Deadline | object | undefined
 
 const dispositions: Record<ReleasePolicy, ReleaseDisposition> = {
   keep: 'keep',
+  close: 'close',
   quit: 'close',
   disconnect: 'destroy',
 }
@@ -52,6 +54,7 @@ const dispositions: Record<ReleasePolicy, ReleaseDisposition> = {
 export class RedisScope<TClient extends RedisClient = DefaultRedis> {
   private readonly lease: Scope<TClient>
   private current?: TClient
+  private handle?: TClient
   private entered = false
 
   constructor(
@@ -62,31 +65,53 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
     this.lease = new Scope(manager.pool, deadline, { packageName })
   }
 
+  /** Whether the unit of work ended: every use of its handle now fails with `ReleasedError`. */
+  get released(): boolean {
+    return this.lease.released
+  }
+
+  /** The error a use after release gets; `what` names the use. */
+  releasedError(what: string): Error {
+    try {
+      this.lease.assertLive(what)
+    } catch (error) {
+      return error as Error
+    }
+    return new Error(`${packageName}: ${what} was used while the invocation was live`)
+  }
+
   /**
-   * The client: created on first use (it connects on its first command), pinged first when it
-   * was idle longer than `validateAfterIdleMs`, replaced when its connection is dead.
+   * The client for this unit of work: created on first use (it connects on its first command),
+   * pinged first when it was idle longer than `validateAfterIdleMs`, replaced when its connection
+   * is dead. It is this unit's handle over the shared client: after `release()` every call on it
+   * fails at once with `ReleasedError`.
    */
   async client(): Promise<TClient> {
+    if (this.lease.released) throw this.releasedError('the client')
     if (!this.entered) {
       this.entered = true
       this.manager.enter(this.deadline)
     }
     const client = await this.lease.client()
-    this.current = client
-    this.manager.setRef(client, true)
-    return client
+    if (client !== this.current || !this.handle) {
+      this.current = client
+      this.handle = handleFor(client, this)
+    }
+    return this.handle
   }
 
   /** The client, connected: for eager mode, where connection failures belong before the handler. */
   async connected(): Promise<TClient> {
-    const client = await this.client()
-    await this.manager.waitReady(client, this.deadline)
-    return client
+    const handle = await this.client()
+    await this.manager.waitReady(this.current as TClient, this.deadline)
+    return handle
   }
 
   /**
-   * Gives the client back under the release policy. A client whose connection is stale (a
-   * command timed out), closed or still connecting is always dropped. Never throws.
+   * Gives the client back under the release policy: kept (returned to a clean state first when
+   * the invocation left state on it: an open MULTI, a WATCH, another database), quit or dropped.
+   * A client whose connection is stale (a command timed out), closed, still connecting, or in
+   * subscriber or monitor mode is always dropped. Never throws.
    */
   async release(): Promise<void> {
     if (!this.entered) return
@@ -95,6 +120,7 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
     manager.leave(this.deadline)
     const client = this.current
     this.current = undefined
+    this.handle = undefined
     let disposition = dispositions[this.policy]
     let reason: string = this.policy
     if (client !== undefined && disposition !== 'destroy') {
@@ -102,15 +128,23 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
       if (problem) {
         disposition = 'destroy'
         reason = problem
+      } else if (disposition === 'keep') {
+        this.lease.dirty = manager.needsReset(client)
       }
     }
     const clientId = this.lease.clientId
     await this.lease.release(disposition, reason)
-    if (client !== undefined && disposition === 'keep' && manager.deadlines.size === 0) {
-      manager.setRef(client, false)
-    }
     const action = disposition === 'close' ? 'quit' : disposition === 'destroy' ? 'disconnect' : 'keep'
     manager.events.emit({ type: 'release', ...(clientId === undefined ? {} : { clientId }), action, reason })
+  }
+
+  /** What a logged scope shows: no client, no settings, no secret. */
+  toJSON(): object {
+    return { released: this.released, policy: this.policy, deadline: this.deadline.expiresAt }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `RedisScope ${JSON.stringify(this.toJSON())}`
   }
 }
 
@@ -138,13 +172,14 @@ const toDeadline = (source: DeadlineSource, marginMs: number): Deadline => {
 export class ManagedRedis<TClient extends RedisClient = DefaultRedis> {
   /** The registry key: a fingerprint of the connection settings, secrets replaced by a keyed hash. */
   readonly key: string
-  readonly settings: ClientSettings
   readonly events: EventSink
+  /** Private (not just hidden from TypeScript): it holds the password. */
+  readonly #settings: ClientSettings
   private defaultScope?: RedisScope<TClient>
 
   constructor(options: RedisClientOptions) {
-    this.settings = resolveSettings(options, DefaultRedis as unknown as RedisConstructor)
-    this.key = settingsKey(this.settings)
+    this.#settings = resolveSettings(options, DefaultRedis as unknown as RedisConstructor)
+    this.key = settingsKey(this.#settings)
     // The counters live as long as the environment, across disposals.
     this.events = registryGet(`${this.key}:events`, () => new EventSink(packageName, this.key))
     this.events.subscribe(options.onEvent)
@@ -152,7 +187,12 @@ export class ManagedRedis<TClient extends RedisClient = DefaultRedis> {
 
   /** The environment's manager for these settings, created again after a `dispose()`. */
   get manager(): RedisManager<TClient> {
-    return registryGet(this.key, () => new RedisManager<TClient>(this.settings, this.key, this.events))
+    return registryGet(this.key, () => new RedisManager<TClient>(this.#settings, this.key, this.events))
+  }
+
+  /** Milliseconds kept back from the invocation's remaining time. */
+  get marginMs(): number {
+    return this.#settings.marginMs
   }
 
   /** Running totals: opens, reuses, validations, retries, releases, closes, errors. */
@@ -162,7 +202,7 @@ export class ManagedRedis<TClient extends RedisClient = DefaultRedis> {
 
   /** Starts a unit of work bounded by `deadline` (a `Deadline` or a Lambda context). */
   begin(deadline?: DeadlineSource): RedisScope<TClient> {
-    return new RedisScope(this.manager, toDeadline(deadline, this.settings.marginMs), this.settings.release)
+    return new RedisScope(this.manager, toDeadline(deadline, this.marginMs), this.#settings.release)
   }
 
   /** The client for the current unit of work (one at a time); `release()` ends it. */
@@ -184,6 +224,15 @@ export class ManagedRedis<TClient extends RedisClient = DefaultRedis> {
     const manager = this.manager
     registryDelete(this.key)
     await manager.dispose()
+  }
+
+  /** What a logged managed client shows: its key and counters, never its settings. */
+  toJSON(): object {
+    return { key: this.key, counters: this.counters }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `ManagedRedis ${JSON.stringify(this.toJSON())}`
   }
 }
 

@@ -7,6 +7,7 @@ import {
   createBackoff,
   type Deadline,
   DeadlineError,
+  DeadlineSet,
   DownstreamError,
   describeError,
   type EventSink,
@@ -14,7 +15,6 @@ import {
   withTimeout,
 } from '@middy-downstream/core'
 import type { ClusterOptions, RedisOptions } from 'ioredis'
-import { DeadlineSet } from './deadlines.js'
 import {
   isAuthError,
   isCommandTimeout,
@@ -26,6 +26,7 @@ import {
 import {
   type ClientInternals,
   type CommandInternals,
+  conceal,
   describeEndpoint,
   forgetClosedStreams,
   internals,
@@ -40,6 +41,13 @@ const MIN_ATTEMPT_MS = 50
 /** Commands ioredis sends itself while a connection is being set up; they are left alone. */
 const HANDSHAKE = new Set(['auth', 'hello', 'select', 'client', 'readonly', 'info', 'cluster'])
 
+/**
+ * Commands that leave session state on the connection, which the next invocation must not see:
+ * tracked as they are sent (one set lookup per command) so only an invocation that used one pays
+ * for a reset at release.
+ */
+const SESSION = new Set(['multi', 'exec', 'discard', 'watch', 'unwatch'])
+
 const TRACKED = Symbol('redis-connection.tracked')
 const REQUEUED = Symbol('redis-connection.requeued')
 
@@ -52,6 +60,9 @@ interface PendingCommand {
   /** Whether it was written to a socket (so it may have run on the server). */
   written: boolean
   requeued: boolean
+  /** Settled (answered, failed, or failed at the deadline): counted out of `inFlight` once. */
+  done: boolean
+  state: ClientState
 }
 
 /** What is known about one client's connection, for messages and decisions. */
@@ -64,6 +75,12 @@ class ClientState {
   stale = false
   /** Dropped by the pool: its late events no longer matter. */
   discarded = false
+  /** Commands sent and not settled: the sockets are referenced only while this is above zero. */
+  inFlight = 0
+  /** A MULTI was sent without its EXEC or DISCARD: the server queues every later command. */
+  inMulti = false
+  /** A WATCH was sent without an EXEC, DISCARD or UNWATCH. */
+  watching = false
   backoff = createBackoff({ strategy: 'decorrelated', baseMs: 50, capMs: 500 })
 
   constructor(readonly endpoint: string) {}
@@ -118,6 +135,7 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
         await ended
       },
       destroy: (client) => this.destroy(client),
+      reset: (client) => this.reset(client),
       isBroken: (client) => this.isBroken(client),
       classifyConnectError: () => 'fatal',
     }
@@ -141,8 +159,6 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
   enter(deadline: Deadline): void {
     this.deadlines.add(deadline)
     this.armDeadline()
-    // Sockets are unreferenced between invocations; while one runs they keep the process alive.
-    for (const client of this.pool.clients) this.setRef(client, true)
   }
 
   leave(deadline: Deadline): void {
@@ -155,25 +171,77 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
     const c = internals(client)
     if (this.stateOf(c).stale) return 'stale'
     if (c.status === 'wait') return undefined
+    // Subscriptions and MONITOR own the connection (and listeners the handler added): a new one is
+    // simpler and safer than unsubscribing from everything; it is rare.
+    const mode = c.mode
+    if (mode === 'subscriber' || mode === 'monitor') return mode
     if (c.status !== 'ready') return 'not-ready'
     return streamsOf(c).some(isDeadStream) ? 'connection-closed' : undefined
   }
 
-  /** Between invocations a kept client's sockets must not keep a callback-style invocation alive. */
-  setRef(client: TClient, ref: boolean): void {
-    for (const stream of streamsOf(internals(client))) {
+  /**
+   * Whether the invocation left session state the next one would see: an open MULTI, a WATCH, a
+   * database other than the configured one (ioredis tracks the selected one). Read at release;
+   * an ordinary invocation sends nothing for it.
+   */
+  needsReset(client: TClient): boolean {
+    const c = internals(client)
+    const state = this.stateOf(c)
+    return state.inMulti || state.watching || this.selectedOther(c)
+  }
+
+  private selectedOther(c: ClientInternals): boolean {
+    return !c.isCluster && c.condition?.select !== undefined && c.condition.select !== configuredDb(c)
+  }
+
+  /** DISCARD (which also unwatches), UNWATCH, SELECT back: the client as the next invocation expects it. */
+  private async reset(client: TClient): Promise<void> {
+    const c = internals(client)
+    const state = this.stateOf(c)
+    const redis = client as unknown as {
+      discard(): Promise<unknown>
+      unwatch(): Promise<unknown>
+      select(db: number): Promise<unknown>
+    }
+    if (state.inMulti) await redis.discard()
+    else if (state.watching) await redis.unwatch()
+    if (this.selectedOther(c)) await redis.select(configuredDb(c))
+  }
+
+  /**
+   * Sockets are referenced only while a command is in flight (or the client is subscribed, when
+   * the handler waits for messages): an idle kept client, or one left by an early return, never
+   * keeps a script or a callback-style invocation alive.
+   */
+  private setRef(client: ClientInternals, ref: boolean): void {
+    for (const stream of streamsOf(client)) {
       if (ref) stream.ref()
       else stream.unref()
     }
+  }
+
+  private hold(client: ClientInternals, state: ClientState): void {
+    state.inFlight += 1
+    if (state.inFlight === 1) this.setRef(client, true)
+  }
+
+  private unhold(client: ClientInternals, state: ClientState): void {
+    state.inFlight -= 1
+    if (state.inFlight > 0) return
+    const mode = client.mode
+    if (mode !== 'subscriber' && mode !== 'monitor') this.setRef(client, false)
   }
 
   /** Resolves when the client is connected (eager mode), or fails like a command would. */
   waitReady(client: TClient, deadline: Deadline): Promise<void> {
     const c = internals(client)
     if (c.status === 'ready') return Promise.resolve()
+    const state = this.stateOf(c)
+    this.hold(c, state)
     return new Promise((resolve, reject) => {
       const done = (error?: unknown) => {
         clearTimeout(timer)
+        this.unhold(c, state)
         c.removeListener('ready', onReady)
         c.removeListener('end', onEnd)
         if (error) reject(error)
@@ -195,6 +263,15 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
   async dispose(): Promise<void> {
     clearTimeout(this.deadlineTimer)
     await this.pool.dispose()
+  }
+
+  /** What a logged manager shows: no settings, no client options, no secret. */
+  toJSON(): object {
+    return { key: this.key, clients: this.pool.size, inFlight: this.pending.size }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `RedisManager ${JSON.stringify(this.toJSON())}`
   }
 
   // ---- the client ----------------------------------------------------------------------------
@@ -266,6 +343,7 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
 
   private instrument(client: ClientInternals): void {
     const state = this.stateOf(client)
+    conceal(client, () => state.endpoint)
     this.hookConnect(client, client)
     this.hookCredentials(client, client)
     this.hookCommands(client)
@@ -277,6 +355,7 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
       // Node connections are created by the cluster as it discovers nodes; each gets the same
       // treatment (fresh password, bounded handshake) before its first connect.
       client.on('+node', (node: ClientInternals) => {
+        conceal(node, () => state.endpoint)
         this.hookConnect(node, client)
         this.hookCredentials(node, client)
       })
@@ -444,10 +523,11 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
           return original.call(client, command, ...rest)
         entry = this.track(client, command)
         if (this.deadlines.expired) {
+          this.finish(entry)
           entry.reject(this.deadlineFailure(client, name(command), false))
-          this.pending.delete(entry)
           return command.promise
         }
+        if (SESSION.has(command.name)) noteSession(entry.state, command.name)
       }
       const result = original.call(client, command, ...rest)
       if (!entry.written) entry.written = client.commandQueue?.peekBack()?.command === command
@@ -457,20 +537,38 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
 
   private track(client: ClientInternals, command: CommandInternals): PendingCommand {
     const { resolve, reject } = command
-    const entry: PendingCommand = { command, client, reject, written: false, requeued: false }
+    const state = this.stateOf(client)
+    const entry: PendingCommand = {
+      command,
+      client,
+      reject,
+      written: false,
+      requeued: false,
+      done: false,
+      state,
+    }
     ;(command as unknown as { [TRACKED]?: PendingCommand })[TRACKED] = entry
     this.pending.add(entry)
+    this.hold(client, state)
     command.resolve = (value) => {
-      this.pending.delete(entry)
+      this.finish(entry)
       resolve(value)
     }
     command.reject = (error) => {
       const outcome = this.onCommandError(entry, error)
       if (outcome === REQUEUED) return
-      this.pending.delete(entry)
+      this.finish(entry)
       reject(outcome)
     }
     return entry
+  }
+
+  /** The command settled: out of the deadline's reach, and out of the in-flight count, once. */
+  private finish(entry: PendingCommand): void {
+    if (entry.done) return
+    entry.done = true
+    this.pending.delete(entry)
+    this.unhold(entry.client, entry.state)
   }
 
   private onCommandError(entry: PendingCommand, error: unknown): unknown {
@@ -576,14 +674,21 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
     this.deadlineTimer.unref()
   }
 
-  /** The deadline passed with commands unanswered: they fail now, and their clients are replaced. */
+  /**
+   * The deadline passed with commands unanswered: they fail now, and their connections are
+   * destroyed at once (not at release), so a late answer (a BLPOP popping an item pushed after the
+   * deadline) is never delivered to a reader that is gone. The next invocation gets a new client.
+   */
   private expire(): void {
     this.deadlineTimer = undefined
+    const clients = new Set<ClientInternals>()
     for (const entry of [...this.pending]) {
-      this.pending.delete(entry)
-      this.stateOf(entry.client).stale = true
+      this.finish(entry)
+      entry.state.stale = true
+      clients.add(entry.client)
       entry.reject(this.deadlineFailure(entry.client, name(entry.command)))
     }
+    for (const client of clients) this.destroy(client as unknown as TClient)
   }
 
   private bound(ms: number): number {
@@ -626,3 +731,17 @@ export class RedisManager<TClient extends RedisClient = RedisClient> {
 }
 
 const name = (command: CommandInternals): string => String(command.name).toUpperCase()
+
+/** The database the client was configured with (URL path or `db` option), which ioredis defaults to 0. */
+const configuredDb = (client: ClientInternals): number => Number(client.options.db ?? 0)
+
+/** Follows MULTI/WATCH as commands are sent; EXEC and DISCARD end both. */
+const noteSession = (state: ClientState, command: string): void => {
+  if (command === 'multi') state.inMulti = true
+  else if (command === 'watch') state.watching = true
+  else if (command === 'unwatch') state.watching = false
+  else {
+    state.inMulti = false
+    state.watching = false
+  }
+}

@@ -1,8 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import {
+  contextKeyRule,
   type EventListener,
   fingerprint,
   type OptionsSchema,
+  portRule,
   rememberSecret,
   validateOptions,
 } from '@middy-downstream/core'
@@ -26,13 +28,14 @@ export const packageName = '@middy-downstream/redis-connection'
 export type PasswordSource = string | (() => string | Promise<string>)
 
 /**
- * What happens to the client after each invocation: `keep` it for the next one (default), `quit`
- * (QUIT, bounded by `closeTimeoutMs`, then a hard close), or `disconnect` (drop the socket now).
+ * What happens to the client after each invocation: `keep` it for the next one (default), `close`
+ * it gracefully (QUIT, bounded by `closeTimeoutMs`, then a hard close; `quit` is the ioredis name
+ * for the same), or `disconnect` (drop the socket now).
  *
  * @example
- * redisConnection({ url, release: 'quit' satisfies ReleasePolicy })
+ * redisConnection({ url, release: 'close' satisfies ReleasePolicy })
  */
-export type ReleasePolicy = 'keep' | 'quit' | 'disconnect'
+export type ReleasePolicy = 'keep' | 'close' | 'quit' | 'disconnect'
 
 /**
  * The ioredis client on the context: a `Redis` for one server, a `Cluster` in cluster mode.
@@ -84,7 +87,7 @@ export interface RedisClientOptions {
   password?: PasswordSource
   /** The ioredis `Redis` class to use (5 or 6). Default: the `ioredis` peer dependency. */
   Redis?: RedisConstructor
-  /** Release after each invocation: `keep`, `quit` or `disconnect`. Default `keep`. */
+  /** Release after each invocation: `keep`, `close` (alias `quit`) or `disconnect`. Default `keep`. */
   release?: ReleasePolicy
   /** Milliseconds kept back from the invocation's remaining time, to answer before Lambda's timeout. Default 200. */
   marginMs?: number
@@ -178,7 +181,16 @@ const schema: OptionsSchema = {
     expected: 'a redis:// or rediss:// URL',
     check: (v) => typeof v === 'string' && /^rediss?:\/\//i.test(v),
   },
-  config: { type: 'object', fix: 'pass ioredis options, e.g. { host, port, tls }' },
+  config: {
+    type: 'shape',
+    description: 'an object of ioredis options',
+    fields: {
+      port: portRule,
+      host: { type: 'string', nonEmpty: true, fix: 'pass the server host name, e.g. "cache.example.com"' },
+      db: { type: 'number', min: 0, integer: true, fix: 'pass the database number, e.g. 0' },
+    },
+    fix: 'pass ioredis options, e.g. { host, port, tls }',
+  },
   cluster: {
     type: 'custom',
     expected: 'an object { nodes: [...startup nodes], options? }',
@@ -190,9 +202,9 @@ const schema: OptionsSchema = {
     expected: "the Redis class of ioredis (import { Redis } from 'ioredis')",
     check: isRedisConstructor,
   },
-  contextKey: { type: 'string', nonEmpty: true },
+  contextKey: contextKeyRule,
   eager: { type: 'boolean' },
-  release: { type: 'oneOf', values: ['keep', 'quit', 'disconnect'] },
+  release: { type: 'oneOf', values: ['keep', 'close', 'quit', 'disconnect'] },
   marginMs: { type: 'number', min: 0, integer: true },
   connectTimeoutMs: positive(),
   connectAttempts: positive(100),
@@ -329,18 +341,6 @@ export const resolveSettings = (
   return settings
 }
 
-// Functions (a password provider, the Redis class) are told apart by identity within the process.
-const functionIds = new WeakMap<object, number>()
-let nextFunctionId = 1
-const identityOf = (fn: object): string => {
-  let id = functionIds.get(fn)
-  if (id === undefined) {
-    id = nextFunctionId++
-    functionIds.set(fn, id)
-  }
-  return `fn#${id}`
-}
-
 // Passwords enter the fingerprint only as a keyed hash with a per-process key: two configs that
 // differ by password never share a client, and the key reveals nothing about the password.
 const hashKey = randomBytes(32)
@@ -374,8 +374,9 @@ export const settingsKey = (settings: ClientSettings): string => {
         redisOptions: withoutPassword(cluster.options.redisOptions),
       },
     },
-    password: typeof password === 'function' ? identityOf(password) : secretTag(password),
-    Redis: identityOf(Redis),
+    // Functions (a password provider, the Redis class) count by identity in core's fingerprint.
+    password: typeof password === 'function' ? password : secretTag(password),
+    Redis,
     ...connection,
   })
 }

@@ -72,7 +72,7 @@ export function redisConnection(
     name: 'redis-connection',
     contextKey,
     events: managed.events,
-    marginMs: managed.settings.marginMs,
+    marginMs: managed.marginMs,
     // The handle is the client itself, so it is acquired (no I/O on a warm, recently used client)
     // in before; it connects on its first command unless the user asked for eager.
     eager: true,

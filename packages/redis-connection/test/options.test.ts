@@ -1,9 +1,8 @@
 import { describe, expect, test } from '@jest/globals'
 import middy from '@middy/core'
-import { Deadline, rememberSecret } from '@middy-downstream/core'
+import { rememberSecret } from '@middy-downstream/core'
 import type { Context } from 'aws-lambda'
 import type { Cluster, Redis } from 'ioredis'
-import { DeadlineSet } from '../src/deadlines.js'
 import { isAuthError, isConnectionError, scrubError } from '../src/errors.js'
 import redisConnection, { createRedisClient, defaults, type RedisConnectionContext } from '../src/index.js'
 import { resolveSettings, settingsKey } from '../src/options.js'
@@ -19,8 +18,8 @@ describe('options', () => {
     ],
     [
       'an unknown release',
-      { release: 'close' },
-      'option "release" must be one of "keep", "quit", "disconnect"',
+      { release: 'drop' },
+      'option "release" must be one of "keep", "close", "quit", "disconnect"',
     ],
     ['a negative margin', { marginMs: -1 }, 'option "marginMs" must be an integer >= 0'],
     [
@@ -123,6 +122,21 @@ describe('registry key', () => {
       key({ url: 'redis://cache', password: providerB }),
     )
   })
+
+  test('functions inside the ioredis config count by identity, not by name and length', () => {
+    // Two same-length wrappers (a tracing connector, a certificate check) are two configs.
+    const checkA = () => undefined
+    const checkB = () => undefined
+    const tlsKey = (check: () => undefined) =>
+      key({ url: 'rediss://cache:6379', config: { tls: { checkServerIdentity: check } } })
+    expect(tlsKey(checkA)).toBe(tlsKey(checkA))
+    expect(tlsKey(checkA)).not.toBe(tlsKey(checkB))
+    class TracingA extends Redis {}
+    class TracingB extends Redis {}
+    expect(key({ url: 'redis://cache', Redis: TracingA })).not.toBe(
+      key({ url: 'redis://cache', Redis: TracingB }),
+    )
+  })
 })
 
 describe('error classification', () => {
@@ -164,29 +178,6 @@ describe('error classification', () => {
     )
     expect(error.command.args).toEqual(['default', '***'])
     expect(hello.command.args).toEqual(['3', 'AUTH', 'default', '***'])
-  })
-})
-
-describe('DeadlineSet', () => {
-  test('tracks the latest deadline of the invocations using a client', () => {
-    const set = new DeadlineSet()
-    const soon = new Deadline(Date.now() + 100)
-    const later = new Deadline(Date.now() + 1000)
-    expect(set.latest()).toBeUndefined()
-    expect(set.expired).toBe(false)
-    set.add(soon)
-    set.add(later)
-    set.add(later)
-    expect(set.size).toBe(3)
-    expect(set.latest()).toBe(later)
-    set.delete(later)
-    expect(set.latest()).toBe(later)
-    set.delete(later)
-    expect(set.latest()).toBe(soon)
-    set.delete(soon)
-    expect(set.size).toBe(0)
-    set.add(new Deadline(Date.now() - 1))
-    expect(set.expired).toBe(true)
   })
 })
 

@@ -84,7 +84,7 @@ describe('lazy, reused, replaced', () => {
     for (let i = 0; i < 20; i++) pids.add(await run({}, context()))
     expect(pids.size).toBe(1)
     expect(managed.counters).toMatchObject({ opens: 1, reuses: 19 })
-    expect((await sessions('app')).map((s) => s.application_name)).toEqual([`mdd:${options.fleet}`])
+    expect((await sessions('app')).map((s) => s.application_name)).toEqual([`mdd:900:${options.fleet}`])
   })
 
   test('a connection terminated between invocations (pg_terminate_backend) is replaced silently', async () => {
@@ -197,28 +197,31 @@ describe('a full server', () => {
     expect(managed.counters.retries).toBeGreaterThan(2)
   })
 
-  test("reaping terminates only this fleet's idle zombies past the floor: never another application's, never one in a transaction", async () => {
-    const { middleware, options } = build({
-      capacityCheckIntervalMs: 0,
-      utilizationThreshold: 0.5,
-      reapMinIdleSeconds: 1,
-    })
-    const fleetName = `mdd:${options.fleet}`
+  test("reaping terminates only this fleet's zombies idle past their owner's timeout: never another application's, never one in a transaction", async () => {
+    const { middleware, options } = build({ capacityCheckIntervalMs: 0, utilizationThreshold: 0.5 })
+    // Connections of this fleet whose owners declared a 1 s function timeout: zombies after 3 s.
+    const shortLived = `mdd:1:${options.fleet}`
     const zombies = [
-      await holdConnection('app', 'app-pw-1', fleetName),
-      await holdConnection('app', 'app-pw-1', fleetName),
+      await holdConnection('app', 'app-pw-1', shortLived),
+      await holdConnection('app', 'app-pw-1', shortLived),
     ]
-    const inTransaction = await holdConnection('app', 'app-pw-1', fleetName)
+    const inTransaction = await holdConnection('app', 'app-pw-1', shortLived)
+    // An owner with a 60 s timeout may still be between two statements.
+    const longLived = await holdConnection('app', 'app-pw-1', `mdd:60:${options.fleet}`)
     await inTransaction.query('BEGIN')
     await inTransaction.query('SELECT 1')
     const bystanders = [await holdConnection(), await holdConnection('app', 'app-pw-1', 'not-lambda')]
     const pidOf = async (c: pg.Client) =>
       (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number
     const zombiePids = await Promise.all(zombies.map(pidOf))
-    const keptPids = [await pidOf(inTransaction), ...(await Promise.all(bystanders.map(pidOf)))]
-    // The floor is the function timeout (1 s here) + 2 s: the zombies must be idle longer than that.
+    const keptPids = [
+      await pidOf(inTransaction),
+      await pidOf(longLived),
+      ...(await Promise.all(bystanders.map(pidOf))),
+    ]
+    // Idle longer than the short owners' floor (1 s + 2 s), far below the long owner's.
     await server.psql('SELECT pg_sleep(3.5)')
-    await backendOf<number>(middleware)({}, context(1_000))
+    await backendOf<number>(middleware)({}, context())
     const alive = (await sessions('app'))
       .map((s) => s.pid)
       .concat((await sessions('other')).map((s) => s.pid))

@@ -1,10 +1,18 @@
 import type { ConnectionAdapter } from '@middy-downstream/core'
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise'
 import { classifyConnectError } from './classify.js'
+import { forgetAddressAfter, resolvedConnectOptions } from './resolved-host.js'
 import { runStatement } from './statement.js'
 
 /** The attribute that marks this fleet's connections, visible in performance_schema. */
 export const fleetAttribute = 'mdd_fleet'
+
+/**
+ * The attribute that declares the owner's function timeout in seconds: how long a live invocation
+ * can leave this connection idle. Reapers use it as this connection's floor, whatever their own
+ * timeout is.
+ */
+export const timeoutAttribute = 'mdd_timeout_s'
 
 type CoreConnection = {
   _fatalError?: unknown
@@ -26,6 +34,8 @@ export const isMariaDb = (connection: Connection): boolean =>
 export interface MysqlAdapterOptions {
   config: ConnectionOptions
   fleet: string
+  /** The owner's function timeout in seconds, declared in the connection attributes. */
+  functionTimeoutSeconds: number
   /** mysql2's `createConnection` unless given. */
   createConnection: ((options: ConnectionOptions) => Promise<Connection>) | undefined
 }
@@ -45,14 +55,24 @@ const destroyConnection = (connection: Connection): void => {
 export const mysqlAdapter = ({
   config,
   fleet,
+  functionTimeoutSeconds,
   createConnection = mysql.createConnection,
 }: MysqlAdapterOptions): ConnectionAdapter<Connection> => ({
   connect: async ({ secret, timeoutMs }) => {
     const connection = await createConnection({
       ...config,
+      ...(await resolvedConnectOptions(config, timeoutMs)),
       ...(secret === undefined ? {} : { password: secret }),
       connectTimeout: timeoutMs,
-      connectAttributes: { ...config.connectAttributes, [fleetAttribute]: fleet },
+      connectAttributes: {
+        ...config.connectAttributes,
+        [fleetAttribute]: fleet,
+        [timeoutAttribute]: String(functionTimeoutSeconds),
+      },
+    }).catch((error: unknown) => {
+      // A failover moves the endpoint: the next attempt asks DNS again.
+      forgetAddressAfter(config, error)
+      throw error
     })
     // An idle connection that the server drops emits 'error'; unhandled, it would crash the process.
     connection.on('error', () => {})

@@ -2,8 +2,9 @@ import type { Connection, ConnectionOptions, ResultSetHeader } from 'mysql2/prom
 import { serverConfigFields, userFromUrl } from '../../config-fields.js'
 import type { SqlEngine, StatementFailure } from '../../engine.js'
 import { currentUser, mysqlAdapter } from './adapter.js'
-import { detectMarker, reapZombies, sampleCapacity } from './capacity.js'
+import { sampleCapacity } from './capacity.js'
 import { changesSession, isConnectionLost, isQueryTimeout, wasNeverSent } from './classify.js'
+import { probeAttribution, reapZombies } from './reaping.js'
 import { runStatement } from './statement.js'
 
 export const packageName = '@middy-downstream/db-connection'
@@ -44,7 +45,8 @@ export const mysqlEngine: SqlEngine<Connection, ConnectionOptions, ResultSetHead
   withoutPassword: (config) => ({ ...config, password: undefined }),
   userOf: (config) => config.user ?? userFromUrl(config.uri),
   databaseOf: (config) => config.database,
-  adapter: ({ config, fleet, create }) => mysqlAdapter({ config, fleet, createConnection: create }),
+  adapter: ({ config, fleet, ownerTimeoutSeconds, create }) =>
+    mysqlAdapter({ config, fleet, functionTimeoutSeconds: ownerTimeoutSeconds, createConnection: create }),
   run: (connection, kind, sql, values, timeoutMs) => runStatement(connection, kind, sql, values, timeoutMs),
   failure,
   changesSession,
@@ -60,5 +62,5 @@ export const mysqlEngine: SqlEngine<Connection, ConnectionOptions, ResultSetHead
     },
   },
   currentUser,
-  capacity: { sample: sampleCapacity, detectMarker, reap: reapZombies },
+  capacity: { sample: sampleCapacity, probeAttribution, reap: reapZombies },
 }

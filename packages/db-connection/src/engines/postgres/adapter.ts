@@ -6,8 +6,13 @@ import { runStatement } from './statement.js'
 /** Makes an unconnected `pg.Client` (a tracing wrapper, a test double). */
 export type CreatePgClient = (config: ClientConfig) => Client
 
-/** `application_name` marks this fleet's connections in `pg_stat_activity` (63 bytes at most). */
-export const applicationNameOf = (fleet: string): string => `mdd:${fleet}`.slice(0, 63)
+/**
+ * `application_name` marks this fleet's connections in `pg_stat_activity` and declares the
+ * owner's function timeout: `mdd:<seconds>:<fleet>` (63 bytes at most; a long fleet name is cut).
+ * Reapers read the owner's timeout from it, whatever their own is.
+ */
+export const applicationNameOf = (fleet: string, ownerTimeoutSeconds: number): string =>
+  `mdd:${ownerTimeoutSeconds}:${fleet}`.slice(0, 63)
 
 type Internals = {
   _ending?: boolean
@@ -24,10 +29,12 @@ const internals = (client: Client) => client as unknown as Internals
 export const pgAdapter = ({
   config,
   fleet,
+  ownerTimeoutSeconds,
   createClient = (options) => new pg.Client(options),
 }: {
   config: ClientConfig
   fleet: string
+  ownerTimeoutSeconds: number
   createClient: CreatePgClient | undefined
 }): ConnectionAdapter<Client> => ({
   connect: async ({ secret, timeoutMs }) => {
@@ -35,7 +42,7 @@ export const pgAdapter = ({
       ...config,
       ...(secret === undefined || secret === '' ? {} : { password: secret }),
       connectionTimeoutMillis: timeoutMs,
-      application_name: config.application_name ?? applicationNameOf(fleet),
+      application_name: applicationNameOf(fleet, ownerTimeoutSeconds),
     })
     // An idle connection the server drops emits 'error'; unhandled, it would crash the process.
     client.on('error', () => {})

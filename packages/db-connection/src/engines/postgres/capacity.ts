@@ -1,6 +1,6 @@
 import type { Client } from 'pg'
-import { type CapacitySample, capacitySample, type ReapOptions } from '../../engine.js'
-import { applicationNameOf } from './adapter.js'
+import { type Attribution, type CapacitySample, capacitySample, type ReapOptions } from '../../engine.js'
+import { maxFunctionTimeoutSeconds, reapSlackSeconds } from '../../options.js'
 import { runStatement } from './statement.js'
 
 type Row = Record<string, string | number | boolean | null>
@@ -37,13 +37,32 @@ export const sampleCapacity = async (
   return capacitySample({ maxConnections, usedConnections, maxUserConnections, userConnections })
 }
 
-/** `application_name` is always visible in `pg_stat_activity`: no setup needed for the marker. */
-export const detectMarker = async (): Promise<boolean> => true
+/** `application_name` is always visible in `pg_stat_activity`: connections are always attributed. */
+export const probeAttribution = async (): Promise<Attribution> => 'attributed'
+
+/** The owner's declared timeout, read from `application_name` (`mdd:<seconds>:<fleet>`). */
+const ownerTimeout = `COALESCE(substring(application_name from '^mdd:([0-9]+):')::int, ${maxFunctionTimeoutSeconds})`
 
 /**
- * Terminates this fleet's idle connections (`application_name`), oldest first, at most `max`,
- * never its own, never one in a transaction (`idle in transaction`) or running (`active`). The
- * role needs to be the same as theirs, or hold `pg_signal_backend`.
+ * Candidates: `idle` connections of this fleet and user, each idle longer than ITS OWNER's
+ * declared timeout + slack (and `minIdleSeconds`), so no live invocation of any function can be
+ * between two statements on it. Never `idle in transaction`, never `active`, never our own, never
+ * a connection whose name this fleet would not have given it (another application).
+ */
+const candidatesSql = `SELECT pid FROM pg_stat_activity
+  WHERE usename = $2 AND state = 'idle' AND pid <> pg_backend_pid()
+    AND application_name = left('mdd:' || substring(application_name from '^mdd:([0-9]+):') || ':' || $1, 63)
+    AND state_change < now() - make_interval(secs => GREATEST($3, ${ownerTimeout} + ${reapSlackSeconds}))
+  ORDER BY state_change LIMIT $4`
+
+/** The same conditions again, in the terminating statement: a zombie that thawed meanwhile is left alone. */
+const terminateSql = `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+  WHERE pid = $1 AND state = 'idle'
+    AND state_change < now() - make_interval(secs => GREATEST($2, ${ownerTimeout} + ${reapSlackSeconds}))`
+
+/**
+ * Terminates this fleet's zombies, oldest first, at most `max`. The role needs to be the same as
+ * theirs, or hold `pg_signal_backend`.
  */
 export const reapZombies = async (client: Client, options: ReapOptions): Promise<number> => {
   const { user, fleet, minIdleSeconds, max, deadline, events } = options
@@ -52,22 +71,17 @@ export const reapZombies = async (client: Client, options: ReapOptions): Promise
   const rows = (await runStatement(
     client,
     'query',
-    `SELECT pid FROM pg_stat_activity
-      WHERE application_name = $1 AND usename = $2 AND state = 'idle' AND pid <> pg_backend_pid()
-        AND state_change < now() - make_interval(secs => $3)
-      ORDER BY state_change LIMIT $4`,
-    [applicationNameOf(fleet), user, minIdleSeconds, max],
+    candidatesSql,
+    [fleet, user, minIdleSeconds, max],
     deadline.bound(1_000),
   )) as Row[]
   let killed = 0
   for (const { pid } of rows) {
     if (deadline.expired) break
-    // Re-checked in the same statement: a zombie that thawed and ran a statement is left alone.
     const done = (await runStatement(
       client,
       'query',
-      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-        WHERE pid = $1 AND state = 'idle' AND state_change < now() - make_interval(secs => $2)`,
+      terminateSql,
       [Number(pid), minIdleSeconds],
       deadline.bound(1_000),
     )) as Row[]

@@ -2,7 +2,7 @@ import type { Client, ClientConfig } from 'pg'
 import { serverConfigFields, userFromUrl } from '../../config-fields.js'
 import type { SqlEngine } from '../../engine.js'
 import { type CreatePgClient, pgAdapter } from './adapter.js'
-import { detectMarker, reapZombies, sampleCapacity } from './capacity.js'
+import { probeAttribution, reapZombies, sampleCapacity } from './capacity.js'
 import { changesSession, statementFailure } from './classify.js'
 import { type PgWriteResult, runStatement } from './statement.js'
 
@@ -24,7 +24,6 @@ export const postgresEngine: SqlEngine<Client, ClientConfig, PgWriteResult, Crea
     fields: {
       ...serverConfigFields('pass the server name, e.g. host: process.env.PGHOST'),
       connectionString: { type: 'string', nonEmpty: true, fix: 'pass a postgres:// URL' },
-      application_name: { type: 'string', nonEmpty: true },
       connectionTimeoutMillis: { type: 'number', min: 1, fix: 'use the connectTimeoutMs option' },
     },
   },
@@ -39,7 +38,8 @@ export const postgresEngine: SqlEngine<Client, ClientConfig, PgWriteResult, Crea
   withoutPassword: (config) => ({ ...config, password: undefined }),
   userOf: (config) => config.user ?? userFromUrl(config.connectionString),
   databaseOf: (config) => config.database,
-  adapter: ({ config, fleet, create }) => pgAdapter({ config, fleet, createClient: create }),
+  adapter: ({ config, fleet, ownerTimeoutSeconds, create }) =>
+    pgAdapter({ config, fleet, ownerTimeoutSeconds, createClient: create }),
   run: (client, kind, sql, values, timeoutMs) => runStatement(client, kind, sql, values, timeoutMs),
   failure: statementFailure,
   changesSession,
@@ -48,5 +48,5 @@ export const postgresEngine: SqlEngine<Client, ClientConfig, PgWriteResult, Crea
     commit: (client, _tx, timeoutMs) => control(client, 'COMMIT', timeoutMs),
     rollback: (client, _tx, timeoutMs) => control(client, 'ROLLBACK', timeoutMs),
   },
-  capacity: { sample: sampleCapacity, detectMarker, reap: reapZombies },
+  capacity: { sample: sampleCapacity, probeAttribution, reap: reapZombies },
 }

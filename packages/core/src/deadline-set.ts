@@ -1,9 +1,9 @@
-import type { Deadline } from '@middy-downstream/core'
+import type { Deadline } from './deadline.js'
 
 /**
- * The deadlines of the invocations that currently use one shared client. Work on the client
- * (a command, a reconnect) is bounded by the latest of them, so one invocation's deadline never
- * cuts short another's work; on Lambda there is one at a time.
+ * The deadlines of the invocations that currently use one shared, multiplexed client (Redis,
+ * MongoDB). Work on the client (a command, a reconnect) is bounded by the latest of them, so one
+ * invocation's deadline never cuts short another's work; on Lambda there is one at a time.
  *
  * @example
  * const active = new DeadlineSet()

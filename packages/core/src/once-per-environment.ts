@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto'
+import { closeSync, openSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+/** This process's start time (Linux), so a recycled pid never inherits another process's markers. */
+const processStart = (): string => {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? ''
+  } catch {
+    return ''
+  }
+}
+
+const seen = new Set<string>()
+
+/**
+ * True the first time `key` is asked for in this execution environment, across the worker threads
+ * of Lambda Managed Instances (each has its own module scope, so a module-level flag would say
+ * "first" once per worker): the first asker creates a marker file exclusively.
+ *
+ * @example
+ * if (firstInEnvironment('my-package:concurrency')) console.warn('...')
+ */
+export const firstInEnvironment = (key: string): boolean => {
+  if (seen.has(key)) return false
+  seen.add(key)
+  const digest = createHash('sha256').update(key).digest('hex').slice(0, 16)
+  const marker = path.join(tmpdir(), `middy-downstream-once-${process.pid}-${processStart()}-${digest}`)
+  try {
+    closeSync(openSync(marker, 'wx'))
+    return true
+  } catch {
+    return false
+  }
+}
