@@ -27,6 +27,7 @@ const connectionOnly = [
   'proxy',
   'maxConnectionsPerEnvironment',
   'release',
+  'functionTimeout',
 ] as const
 type Connectionless = (typeof connectionOnly)[number]
 
