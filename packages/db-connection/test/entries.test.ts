@@ -38,4 +38,10 @@ describe('each engine entry loads its own driver only', () => {
     expect(specifiers).toContain('pg')
     expect(specifiers.filter((s) => s.startsWith('mysql2'))).toEqual([])
   })
+
+  test('the data-api entry loads the Data API client, never mysql2 or pg', () => {
+    const specifiers = run('@middy-downstream/db-connection/data-api')
+    expect(specifiers).toContain('@aws-sdk/client-rds-data')
+    expect(specifiers.filter((s) => s.startsWith('mysql2') || s === 'pg' || s.startsWith('pg/'))).toEqual([])
+  })
 })

@@ -11,6 +11,7 @@ export {
   waitForPort,
 } from '@middy-downstream/lambda-sim'
 export { makeSelfSignedCertificate, type SelfSignedCertificate } from './certificate.js'
+export { DataApiStandIn, type DataApiStandInOptions } from './data-api-standin/index.js'
 export { MongoStandIn, type MongoStandInOptions } from './mongo-standin/index.js'
 export { type MariaDbOptions, MariaDbServer } from './servers/mariadb.js'
 export { PgBouncer, type PgBouncerOptions } from './servers/pgbouncer.js'

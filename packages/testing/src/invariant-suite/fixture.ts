@@ -56,6 +56,12 @@ export interface InvariantFixture<THandle = unknown> {
   written(handle: THandle, marker: string): Promise<boolean>
   /** A command that blocks server-side for `ms` (SLEEP, BLPOP). */
   slowCommand(handle: THandle, ms: number): Promise<unknown>
+  /**
+   * Why session state cannot apply (a connectionless backend such as the Aurora Data API has no
+   * session of its own, and cannot reset the service's connections): the suite then runs no state
+   * case and says so in a test name, like `unitsNotApplicable`.
+   */
+  stateNotApplicable?: string
   /** Options that must be refused at construction, each with a fragment of the expected message. */
   badOptions: Array<[description: string, build: () => unknown, message: string | RegExp]>
 }

@@ -1,0 +1,1 @@
+export { DataApiStandIn, type DataApiStandInOptions } from './server.js'
