@@ -1,4 +1,4 @@
-import { DownstreamError, type DownstreamErrorKind } from '@middy-downstream/core'
+import { DownstreamError, type DownstreamErrorKind, redact } from '@middy-downstream/core'
 import { packageName } from './options.js'
 import type { GuardLimit } from './permits.js'
 
@@ -23,7 +23,7 @@ export class ThrottledError extends DownstreamError {
   ) {
     super(
       limit === 'unavailable'
-        ? `${packageName}: no permit for "${downstream}": Redis could not be reached (failOpen is off)`
+        ? `${packageName}: no permit for "${downstream}": Redis did not answer the permit request (failOpen is off)${cause instanceof Error ? `: ${redact(cause.message)}` : ''}`
         : `${packageName}: no permit for "${downstream}": its ${limit} limit is reached; retry in ${retryAfterMs} ms`,
       { package: packageName, ...(cause === undefined ? {} : { cause }) },
     )

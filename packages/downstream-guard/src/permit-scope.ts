@@ -74,12 +74,13 @@ export class PermitScope implements InvocationScope<PermitInfo> {
   }
 
   async release(): Promise<void> {
+    if (this.handle.state === 'held') {
+      this.handle.state = 'released'
+      await this.forget()
+    }
     const redis = this.redis
     this.redis = undefined
     await redis?.release()
-    if (this.handle.state !== 'held') return
-    this.handle.state = 'released'
-    await this.forget()
   }
 
   over(): boolean {
@@ -108,27 +109,34 @@ export class PermitScope implements InvocationScope<PermitInfo> {
   }
 
   /**
-   * Removes the lease if it is there; a failure leaves it to expire by itself. It runs in a scope of
-   * its own: after an early return it runs in the next invocation, past this one's deadline.
+   * Removes the lease if it is there; a failure leaves it to expire by itself. Past this
+   * invocation's deadline (an early return released by the next invocation) it runs in a scope of
+   * its own, bounded by `redisTimeoutMs`.
    */
   private async forget(): Promise<void> {
-    const { redis, redisTimeoutMs } = this.settings
-    const scope = redis.begin(new Deadline(Date.now() + redisTimeoutMs))
+    const own =
+      this.redis && !this.redis.deadline.expired
+        ? undefined
+        : this.settings.redis.begin(new Deadline(Date.now() + this.settings.redisTimeoutMs))
     try {
-      await this.keys.release(await scope.client(), this.handle.leaseId)
+      const client = await (own ?? this.redis!).client()
+      await this.withinTimeout(this.keys.release(client, this.handle.leaseId))
     } catch {
       // the lease expires by itself
     } finally {
-      await scope.release()
+      await own?.release()
     }
   }
 
   private async redisCall<T>(call: (client: RedisClient) => Promise<T>): Promise<T> {
     this.redis ??= this.settings.redis.begin(this.context as object | undefined)
+    return this.withinTimeout(call(await this.redis.client()))
+  }
+
+  private withinTimeout<T>(call: Promise<T>): Promise<T> {
     const { redisTimeoutMs } = this.settings
-    const client = await this.redis.client()
     return withTimeout(
-      call(client),
+      call,
       redisTimeoutMs,
       () => new Error(`Redis did not answer within ${redisTimeoutMs} ms`),
     )

@@ -12,6 +12,8 @@
  * A denied call changes nothing; a granted one records the lease and advances the arrival time.
  */
 export const acquireScript = `
+-- Redis before 7 replicates scripts verbatim unless told to replicate effects (needed after TIME).
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local leaseMs = tonumber(ARGV[2])
@@ -29,10 +31,10 @@ if interval > 0 then
   tat = math.max(tonumber(redis.call('GET', KEYS[2]) or now), now)
   local allowedAt = tat - tolerance
   if now < allowedAt then return { 0, 'rate', allowedAt - now, held } end
-  redis.call('SET', KEYS[2], tat + interval, 'PX', tat + interval - now + 1000)
+  redis.call('SET', KEYS[2], tat + interval, 'PX', math.ceil(tat + interval - now) + 1000)
 end
 redis.call('ZADD', KEYS[1], now + leaseMs, ARGV[1])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]) + 1000)
+redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1000)
 return { 1, 'ok', 0, held + 1 }
 `
