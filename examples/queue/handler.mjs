@@ -12,10 +12,15 @@ const callDownstream = async (record) => {
   return response.ok
 }
 
-const consume = async (event) => {
+/**
+ * Each record once, while time remains: records left when less than a second is left are
+ * reported as failures rather than cut off by the timeout (which would retry the whole batch,
+ * the processed records included).
+ */
+const consume = async (event, context) => {
   const batchItemFailures = []
   for (const record of event.Records) {
-    const ok = await callDownstream(record).catch(() => false)
+    const ok = context.getRemainingTimeInMillis() > 1000 && (await callDownstream(record).catch(() => false))
     if (!ok) batchItemFailures.push({ itemIdentifier: record.messageId })
   }
   return { batchItemFailures }

@@ -18,6 +18,7 @@ export const runScenario = async ({
   guardRedisUrl,
   maximumConcurrency,
   timeoutMs = 5000,
+  // SQS advises 6× the function timeout; less keeps the demo short, and no invocation outlives it.
   visibilityTimeoutMs = 10_000,
   maxReceiveCount = 3,
   onProgress = () => {},
@@ -60,6 +61,7 @@ export const runScenario = async ({
     return {
       scenario: name,
       invocations: result.invocations,
+      failedInvocations: result.failedInvocations,
       overloads: downstream.counters.overloads,
       redelivered: queue.counters.redelivered,
       deadLettered: queue.counters.deadLettered,
@@ -77,6 +79,7 @@ export const runScenario = async ({
 const columns = [
   ['scenario', 'scenario'],
   ['invocations', 'invocations'],
+  ['failedInvocations', 'failed'],
   ['overloads', 'overloads (503)'],
   ['redelivered', 'redelivered'],
   ['deadLettered', 'dead-lettered'],
