@@ -20,9 +20,10 @@ const small = {
 }
 
 it('without a guard the downstream is overloaded; with it, never, and every message is processed once', async () => {
-  const unguarded = await runScenario({ ...small, name: 'no guard' })
+  // One receive each: what fails is dead-lettered at once, which keeps this part short.
+  const unguarded = await runScenario({ ...small, name: 'no guard', maxReceiveCount: 1 })
   expect(unguarded.overloads).toBeGreaterThan(0)
-  expect(unguarded.redelivered).toBeGreaterThan(0)
+  expect(unguarded.deadLettered).toBeGreaterThan(0)
 
   const guarded = await runScenario({ ...small, name: 'guard', guardRedisUrl: redis.url })
   expect(guarded).toMatchObject({

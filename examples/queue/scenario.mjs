@@ -17,10 +17,11 @@ export const runScenario = async ({
   downstreamLimit = 10,
   guardRedisUrl,
   maximumConcurrency,
-  timeoutMs = 5000,
+  timeoutMs = 10_000,
   // SQS advises 6× the function timeout; less keeps the demo short, and no invocation outlives it.
-  visibilityTimeoutMs = 10_000,
-  maxReceiveCount = 3,
+  visibilityTimeoutMs = 15_000,
+  // What AWS advises for a queue behind Lambda: a throttled batch comes back and counts a receive.
+  maxReceiveCount = 5,
   onProgress = () => {},
 }) => {
   const downstream = await DownstreamStandIn.start({ maxInFlight: downstreamLimit, workMs: 20 })
