@@ -4,7 +4,12 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 
-export const childBenchPackages = ['redis-connection', 'mongo-connection', 'keepalive-agent']
+export const childBenchPackages = [
+  'redis-connection',
+  'mongo-connection',
+  'keepalive-agent',
+  'downstream-guard',
+]
 
 const run = (script, cwd, timeoutMs) =>
   new Promise((resolve) => {

@@ -241,7 +241,17 @@ export class LambdaEnvironment {
     this.thaw()
     return new Promise((resolve) => {
       this.pending.set(message.id, resolve)
-      this.child.send(message)
+      // A process that exits while the message is written (EPIPE) fails this invocation, not the host.
+      this.child.send(message, (error) => {
+        if (!error || !this.pending.delete(message.id)) return
+        resolve({
+          type: 'reply',
+          id: message.id,
+          ok: false,
+          error: { name: 'EnvironmentExited', message: `could not reach the environment: ${error.message}` },
+          durationMs: 0,
+        })
+      })
     })
   }
 

@@ -48,6 +48,7 @@ export class Fleet {
   private readonly router: Router
   private running = false
   private closed = false
+  private directInvocations = 0
 
   constructor(options: FleetOptions) {
     this.options = resolveFleetOptions(options)
@@ -157,6 +158,19 @@ export class Fleet {
   }
 
   /** Kills every environment, abandoned ones included. */
+  /**
+   * One invocation outside any profile, routed like a profile's (a queue source's poller calls
+   * this): resolves with its record, the handler's value included. Its `phase` is -1.
+   *
+   * @example
+   * const record = await fleet.invoke({ Records: [...] })
+   * if (record.ok) console.log(record.value)
+   */
+  async invoke(event: unknown): Promise<InvocationRecord> {
+    const { record, value } = await this.invokeOne({ event }, -1, this.directInvocations++)
+    return value === undefined ? record : { ...record, value }
+  }
+
   async close(): Promise<void> {
     this.closed = true
     await this.router.close()
@@ -180,7 +194,7 @@ export class Fleet {
       this.options.onProgress?.({ ...progress, done: 0, failures })
       const caller = async () => {
         while (issued < total && !this.closed) {
-          const record = await this.invokeOne(phase, index, issued++)
+          const { record } = await this.invokeOne(phase, index, issued++)
           mine.push(record)
           records.push(record)
           if (!record.ok) failures += 1
@@ -202,7 +216,11 @@ export class Fleet {
     }
   }
 
-  private async invokeOne(phase: Phase, phaseIndex: number, index: number): Promise<InvocationRecord> {
+  private async invokeOne(
+    phase: Phase,
+    phaseIndex: number,
+    index: number,
+  ): Promise<{ record: InvocationRecord; value?: unknown }> {
     const source = phase.event !== undefined ? phase.event : this.options.event
     const event = typeof source === 'function' ? source({ phase: phaseIndex, index }) : (source ?? {})
     const issuedAt = performance.now()
@@ -226,8 +244,9 @@ export class Fleet {
       record.error = result.error ?? { name: 'Error', message: 'the invocation failed' }
       record.code = errorCode(record.error)
     }
-    this.options.onInvocation?.({ ...record, ...(result.ok ? { value: result.value } : {}) })
-    return record
+    const value = result.ok ? { value: result.value } : {}
+    this.options.onInvocation?.({ ...record, ...value })
+    return { record, ...value }
   }
 
   /** Waits for the environment's init, then invokes it; a failed init or a dead process is a failure. */

@@ -1,4 +1,9 @@
 export { exited, forgetDirectory, trackChild, trackDirectory } from './cleanup.js'
+export {
+  type DownstreamCounters,
+  DownstreamStandIn,
+  type DownstreamStandInOptions,
+} from './downstream-standin.js'
 export { type EnvironmentOptions, type InvocationResult, LambdaEnvironment } from './environment.js'
 export { type FaultMode, FaultProxy, type ProxiedConnection } from './fault-proxy.js'
 export { Fleet, runFleet } from './fleet.js'
@@ -9,6 +14,7 @@ export { type LatencySummary, percentile, summarizeLatency } from './percentiles
 export { freePort, waitForPort } from './ports.js'
 export { describePhase, type Phase, type Profile, parseProfile } from './profile.js'
 export type { SerializedError } from './protocol.js'
+export { drainQueue, type QueueSourceOptions, type QueueSourceResult, sqsEvent } from './queue-source.js'
 export {
   errorCode,
   type FleetResults,
@@ -18,3 +24,4 @@ export {
   type Sample,
 } from './results.js'
 export type { Sampler } from './sampler.js'
+export { type QueueCounters, type QueuedMessage, SqsQueue, type SqsQueueOptions } from './sqs-queue.js'

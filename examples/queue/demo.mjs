@@ -1,0 +1,38 @@
+// `pnpm demo:queue`: a burst of 2,000 messages, 60 environments, a downstream that takes 10 in
+// flight; without a guard, with downstream-guard (concurrency 10), and with only the event source
+// mapping's maximum concurrency (10). Smaller: `pnpm demo:queue --messages 400 --environments 20`.
+import { parseArgs } from 'node:util'
+import { RedisServer } from '@middy-downstream/testing'
+import { formatRows, runScenario } from './scenario.mjs'
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '2000' },
+    environments: { type: 'string', default: '60' },
+    limit: { type: 'string', default: '10' },
+  },
+})
+const shape = {
+  messages: Number(values.messages),
+  environments: Number(values.environments),
+  downstreamLimit: Number(values.limit),
+}
+const log = (line) => console.error(line)
+const redis = await RedisServer.start()
+const rows = []
+try {
+  for (const scenario of [
+    { name: 'no guard' },
+    { name: `downstream-guard, concurrency ${shape.downstreamLimit}`, guardRedisUrl: redis.url },
+    { name: `ESM maximum concurrency ${shape.downstreamLimit}`, maximumConcurrency: shape.downstreamLimit },
+  ]) {
+    log(`running: ${scenario.name}`)
+    rows.push(await runScenario({ ...shape, ...scenario, onProgress: log }))
+  }
+} finally {
+  await redis.dispose()
+}
+console.log(
+  `${shape.messages} messages, ${shape.environments} environments, a downstream that takes ${shape.downstreamLimit} in flight\n`,
+)
+console.log(formatRows(rows))

@@ -1,0 +1,105 @@
+// One run of the queue scenario: a burst of messages on an SQS-like queue, drained by a fleet of
+// simulated environments through an event source mapping, into a downstream that takes a limited
+// number of requests in flight.
+import { fileURLToPath } from 'node:url'
+import { DownstreamStandIn, drainQueue, Fleet, SqsQueue } from '@middy-downstream/lambda-sim'
+
+const handlerPath = fileURLToPath(new URL('./handler.mjs', import.meta.url))
+
+/**
+ * Runs one scenario and returns its row: `guardRedisUrl` turns the guard on, `maximumConcurrency`
+ * sets the event source mapping's.
+ */
+export const runScenario = async ({
+  name,
+  messages = 2000,
+  environments = 60,
+  downstreamLimit = 10,
+  guardRedisUrl,
+  maximumConcurrency,
+  timeoutMs = 10_000,
+  // SQS advises 6× the function timeout; less keeps the demo short, and no invocation outlives it.
+  visibilityTimeoutMs = 15_000,
+  // What AWS advises for a queue behind Lambda: a throttled batch comes back and counts a receive.
+  maxReceiveCount = 5,
+  onProgress = () => {},
+}) => {
+  const downstream = await DownstreamStandIn.start({ maxInFlight: downstreamLimit, workMs: 20 })
+  const queue = new SqsQueue({ visibilityTimeoutMs, maxReceiveCount })
+  const fleet = new Fleet({
+    module: handlerPath,
+    timeoutMs,
+    maxEnvironments: environments,
+    output: 'ignore',
+    env: {
+      DOWNSTREAM_URL: downstream.url,
+      ...(guardRedisUrl
+        ? {
+            GUARD_REDIS_URL: guardRedisUrl,
+            GUARD_NAME: `demo-${Date.now()}`,
+            GUARD_CONCURRENCY: String(downstreamLimit),
+          }
+        : {}),
+    },
+  })
+  try {
+    onProgress(`${name}: starting ${environments} environments`)
+    await Promise.all(Array.from({ length: environments }, () => fleet.invoke({ warm: true })))
+    queue.send(Array.from({ length: messages }, (_, i) => `message ${i}`))
+    const progress = setInterval(
+      () =>
+        onProgress(
+          `${name}: ${messages - queue.size}/${messages} done, ${queue.counters.deadLettered} dead-lettered`,
+        ),
+      1000,
+    )
+    const result = await drainQueue(queue, (event) => fleet.invoke(event), {
+      batchSize: 10,
+      pollers: environments,
+      ...(maximumConcurrency ? { maximumConcurrency } : {}),
+    }).finally(() => clearInterval(progress))
+    const counts = [...downstream.counters.servedByKey.values()]
+    return {
+      scenario: name,
+      invocations: result.invocations,
+      failedInvocations: result.failedInvocations,
+      overloads: downstream.counters.overloads,
+      redelivered: queue.counters.redelivered,
+      deadLettered: queue.counters.deadLettered,
+      processedOnce: counts.filter((n) => n === 1).length,
+      processedTwiceOrMore: counts.filter((n) => n > 1).length,
+      peakInFlight: downstream.counters.peakInFlight,
+      drainSeconds: +(result.drainMs / 1000).toFixed(1),
+    }
+  } finally {
+    await fleet.close()
+    await downstream.close()
+  }
+}
+
+const columns = [
+  ['scenario', 'scenario'],
+  ['invocations', 'invocations'],
+  ['failedInvocations', 'failed'],
+  ['overloads', 'overloads (503)'],
+  ['redelivered', 'redelivered'],
+  ['deadLettered', 'dead-lettered'],
+  ['processedOnce', 'processed once'],
+  ['processedTwiceOrMore', 'twice or more'],
+  ['peakInFlight', 'peak in flight'],
+  ['drainSeconds', 'drain s'],
+]
+
+/** The rows as a text table. */
+export const formatRows = (rows) => {
+  const cells = [
+    columns.map(([, title]) => title),
+    ...rows.map((row) => columns.map(([key]) => String(row[key]))),
+  ]
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)))
+  return cells
+    .map((line) =>
+      line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '),
+    )
+    .join('\n')
+}

@@ -1,0 +1,5 @@
+export type { Advice } from './advice.js'
+export { type DiagnoseOptions, type Diagnosis, diagnose } from './diagnose.js'
+export { type Endpoint, parseEndpoint } from './endpoint.js'
+export type { FleetShape, ServerFacts } from './facts.js'
+export { formatReport } from './format.js'
