@@ -111,14 +111,23 @@ export interface HygienicAgent {
   pruneExpiredSockets(now?: number): number
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a mixin's base constructor must take any arguments
-type AgentConstructor = new (...args: any[]) => http.Agent
+// biome-ignore lint/suspicious/noExplicitAny: a mixin's constructors must take any arguments
+type Constructor<T> = new (...args: any[]) => T
+type AgentConstructor = Constructor<http.Agent>
+
+/**
+ * The mixin's result, declared: left to inference, the emitted .d.ts spelled out every member of
+ * http.Agent, including `[EventEmitter.captureRejectionSymbol]` with no import of EventEmitter,
+ * which fails to compile for any user without `skipLibCheck`.
+ */
+type WithHygiene<TBase extends AgentConstructor> = TBase &
+  Constructor<HygienicAgent & { stats?: KeepaliveStats; invocations?: InvocationTracker }>
 
 /**
  * Adds the hygiene to an agent class (http or https): idle sockets never outlive their idle
  * timeout, not even across a freeze, and a reset of a reused socket is recognisable.
  */
-const withHygiene = <TBase extends AgentConstructor>(Base: TBase) =>
+const withHygiene = <TBase extends AgentConstructor>(Base: TBase): WithHygiene<TBase> =>
   class extends Base implements HygienicAgent {
     stats?: KeepaliveStats
     /**
