@@ -6,7 +6,7 @@ import dbConnection, {
   type DbSession,
   type ManagedDbConnection,
 } from '../src/index.js'
-import { sqlUnitMoves } from './sql-unit-moves.js'
+import { sqlBadOptions, sqlUnitMoves } from './sql-unit-moves.js'
 import { createAppUser, threadsOf } from './support.js'
 
 const secret = 'inv-Secret-9f3b2c'
@@ -59,22 +59,7 @@ const fixture: InvariantFixture<DbSession> = {
   },
   slowCommand: (db, ms) => db.query('SELECT SLEEP(?)', [ms / 1000]),
   badOptions: [
-    [
-      'a port that is not a number',
-      () => dbConnection({ config: { host: 'x', port: 'abc' as never } }),
-      'config.port',
-    ],
-    ['a config naming no server', () => dbConnection({ config: {} }), 'names no server'],
-    [
-      'a numeric password',
-      () => dbConnection({ config: { host: 'x', password: 918273 as never } }),
-      /option "config.password" must be a string, got number;/,
-    ],
-    [
-      'a contextKey that replaces the Lambda clock',
-      () => dbConnection({ config: { host: 'x' }, contextKey: 'getRemainingTimeInMillis' }),
-      'option "contextKey"',
-    ],
+    ...sqlBadOptions((options) => dbConnection(options as never)),
     [
       'a nested unknown retry field',
       () => dbConnection({ config: { host: 'x' }, retry: { base: 1 } as never }),

@@ -22,3 +22,24 @@ export const sqlUnitMoves = <THandle extends SqlHandle>(insert: string) => {
       Promise.allSettled([throwing(db, marker), db.query(insert, [plain])]),
   }
 }
+
+/**
+ * The bad options every server engine must refuse at construction, named in the error; `build`
+ * is the engine's middleware factory.
+ */
+export const sqlBadOptions = (
+  build: (options: { config: Record<string, unknown>; contextKey?: string }) => unknown,
+): Array<[string, () => unknown, string | RegExp]> => [
+  ['a port that is not a number', () => build({ config: { host: 'x', port: 'abc' } }), 'config.port'],
+  ['a config naming no server', () => build({ config: {} }), 'names no server'],
+  [
+    'a numeric password',
+    () => build({ config: { host: 'x', password: 918273 } }),
+    /option "config.password" must be a string, got number;/,
+  ],
+  [
+    'a contextKey that replaces the Lambda clock',
+    () => build({ config: { host: 'x' }, contextKey: 'getRemainingTimeInMillis' }),
+    'option "contextKey"',
+  ],
+]

@@ -6,7 +6,7 @@ import dbConnection, {
 } from '@middy-downstream/db-connection/postgres'
 import { PostgresServer } from '@middy-downstream/testing'
 import { type InvariantFixture, runInvariantSuite } from '@middy-downstream/testing/invariants'
-import { sqlUnitMoves } from '../sql-unit-moves.js'
+import { sqlBadOptions, sqlUnitMoves } from '../sql-unit-moves.js'
 
 const secret = 'pg-Inv-Secret-77aa'
 let server: PostgresServer
@@ -56,24 +56,7 @@ const fixture: InvariantFixture<PgSession> = {
   ...sqlUnitMoves('INSERT INTO inv VALUES ($1)'),
   written: async (_db, marker) => (await countOf(marker)) > 0,
   slowCommand: (db, ms) => db.query('SELECT pg_sleep($1)', [ms / 1000]),
-  badOptions: [
-    [
-      'a port that is not a number',
-      () => dbConnection({ config: { host: 'x', port: 'abc' as never } }),
-      'config.port',
-    ],
-    ['a config naming no server', () => dbConnection({ config: {} }), 'names no server'],
-    [
-      'a numeric password',
-      () => dbConnection({ config: { host: 'x', password: 918273 as never } }),
-      /option "config.password" must be a string, got number;/,
-    ],
-    [
-      'a contextKey that replaces the Lambda clock',
-      () => dbConnection({ config: { host: 'x' }, contextKey: 'getRemainingTimeInMillis' }),
-      'option "contextKey"',
-    ],
-  ],
+  badOptions: [...sqlBadOptions((options) => dbConnection(options as never))],
 }
 
 runInvariantSuite(fixture)
