@@ -64,12 +64,27 @@ export const startCluster = async (
     [10923, 16383],
   ]
   await Promise.all(nodes.map((node, i) => node.cli('CLUSTER', 'ADDSLOTSRANGE', ...ranges[i]!.map(String))))
-  for (let i = 1; i < nodes.length; i++) {
-    await nodes[0]!.cli('CLUSTER', 'MEET', '127.0.0.1', String(ports[i]), String(specs[i]!.bus))
-  }
+  // Every node meets every other, so no node waits on gossip to learn a peer; the meetings are
+  // sent again while the cluster has not converged, since a handshake over TLS on a loaded machine
+  // can outlive the node timeout and be dropped.
+  const meetAll = () =>
+    Promise.all(
+      nodes.flatMap((node, i) =>
+        nodes.map((_, j) =>
+          i === j ? undefined : node.cli('CLUSTER', 'MEET', '127.0.0.1', String(ports[j]), String(specs[j]!.bus)),
+        ),
+      ),
+    )
+  await meetAll()
+  let lastMeet = Date.now()
   await until(async () => {
     const infos = await Promise.all(nodes.map((node) => node.cli('CLUSTER', 'INFO')))
-    return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'))
-  })
+    const ok = infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'))
+    if (!ok && Date.now() - lastMeet > 3000) {
+      lastMeet = Date.now()
+      await meetAll()
+    }
+    return ok
+  }, 45_000)
   return { nodes, ports, dispose: async () => void (await Promise.all(nodes.map((node) => node.dispose()))) }
 }

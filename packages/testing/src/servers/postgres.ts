@@ -44,6 +44,11 @@ const run = (command: string, args: string[], user?: { uid: number; gid: number 
 export class PostgresServer extends ServerProcess {
   readonly user = 'postgres'
   readonly database = 'postgres'
+  // SIGTERM is a "smart" shutdown that waits for every client to disconnect; a client that stays
+  // (a warm environment's connection) made stop() fall through to SIGKILL, which leaves the
+  // backends holding shared memory and the next start failing. SIGINT is the "fast" shutdown:
+  // clients are dropped, as a real server restart drops them.
+  protected override readonly stopSignal = 'SIGINT'
 
   private constructor(
     port: number,

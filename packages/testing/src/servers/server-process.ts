@@ -40,6 +40,12 @@ export abstract class ServerProcess {
   /** How to launch the server, computed on each start (a restart reuses port and data). */
   protected abstract launchSpec(): LaunchSpec
 
+  /**
+   * The signal that stops the server and drops its clients. SIGTERM for most; PostgreSQL reads it
+   * as a "smart" shutdown that waits for every client to leave, so it overrides this.
+   */
+  protected readonly stopSignal: NodeJS.Signals = 'SIGTERM'
+
   get pid(): number | undefined {
     return this.child?.pid
   }
@@ -64,12 +70,12 @@ export abstract class ServerProcess {
     failedEarly.catch(() => {})
   }
 
-  /** SIGTERM, then SIGKILL if the server has not exited within `graceMs`; resolves once it is gone. */
+  /** `stopSignal`, then SIGKILL if the server has not exited within `graceMs`; resolves once it is gone. */
   async stop(graceMs = 10_000): Promise<void> {
     const child = this.child
     if (!child || !this.running) return
     child.kill('SIGCONT')
-    child.kill('SIGTERM')
+    child.kill(this.stopSignal)
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
     await exited(child)
     clearTimeout(timer)
