@@ -58,17 +58,33 @@ export interface ReapOptions {
   events: EventSink
 }
 
+/** What one reaping pass found and did. */
+export interface ReapResult {
+  /** Whether the server attributed connections in this pass; nothing is killed unless `attributed`. */
+  attribution: Attribution
+  killed: number
+  /**
+   * No connection of the fleet can become a candidate sooner than this (ms from now): the next
+   * pass before then would find nothing. Undefined when the engine cannot tell.
+   */
+  quietForMs?: number
+}
+
+/** The shortest floor any connection can have: a 1 s function timeout plus the slack. */
+export const shortestFloorSeconds = (minIdleSeconds: number, slackSeconds: number): number =>
+  Math.max(minIdleSeconds, 1 + slackSeconds)
+
 /** What the `auto` release policy needs from an engine that holds server connections. */
 export interface CapacityOps<TConn> {
   /** Reads the server's limits and how many connections are in use. */
   sample(connection: TConn, user: string, timeoutMs: number): Promise<CapacitySample>
-  /** Whether the server shows this fleet's marker and owners' timeouts; never throws. */
-  probeAttribution(connection: TConn, timeoutMs: number): Promise<Attribution>
   /**
-   * Kills this fleet's idle connections, each idle longer than ITS OWNER's declared timeout +
-   * slack; returns how many. Called only where the server attributes connections.
+   * In one pass: whether the server shows this fleet's marker and owners' timeouts, and if so
+   * kills this fleet's idle connections, each idle longer than ITS OWNER's declared timeout +
+   * slack. A failure that says nothing about the server (a timeout, a lost connection) is
+   * `attribution: 'unknown'` with nothing killed; other failures throw.
    */
-  reap(connection: TConn, options: ReapOptions): Promise<number>
+  reap(connection: TConn, options: ReapOptions): Promise<ReapResult>
 }
 
 /** What an engine's adapter is built from: the driver config (no password) and the fleet marker. */

@@ -26,8 +26,10 @@ const nearFullRecheckMs = 1_000
  */
 export class ReleaseDecider<TConn = unknown> {
   private lastSample?: CapacitySample
-  /** Settled once the server answered; `unknown` is never kept, so the probe is asked again. */
+  /** Settled once the server answered; `unknown` is never kept, so the server is asked again. */
   private attribution?: Exclude<Attribution, 'unknown'>
+  /** The last pass said no connection of the fleet can be a zombie before then. */
+  private quietUntil = 0
 
   constructor(
     private readonly settings: AutoReleaseSettings,
@@ -70,8 +72,13 @@ export class ReleaseDecider<TConn = unknown> {
     const capacity = this.capacity
     if (!capacity) return { disposition: 'keep', reason: 'no-capacity-reads' }
     if (deadline.remaining() < 50) return { disposition: 'keep', reason: 'no-time-to-check' }
-    const due =
-      underPressure || !this.lastSample || Date.now() - this.lastSample.sampledAt >= this.sampleLifetimeMs()
+    // This invocation's connect was refused for capacity a moment ago: the server is full, which a
+    // read would only confirm (in a storm most releases are such, and the reads add up).
+    if (underPressure) {
+      if (this.settings.reapZombies) await this.reap(connection, deadline)
+      return { disposition: 'close', reason: 'refused-at-connect' }
+    }
+    const due = !this.lastSample || Date.now() - this.lastSample.sampledAt >= this.sampleLifetimeMs()
     if (due) {
       try {
         this.lastSample = await capacity.sample(connection, this.settings.user, deadline.bound(1_000))
@@ -96,23 +103,16 @@ export class ReleaseDecider<TConn = unknown> {
    * function's live invocation cannot be told from a zombie, so nothing is killed; while the
    * answer is unknown (the probe failed), nothing is killed either.
    */
-  private async reap(connection: TConn, deadline: Deadline, sample: CapacitySample): Promise<void> {
+  private async reap(connection: TConn, deadline: Deadline, sample?: CapacitySample): Promise<void> {
     const capacity = this.capacity
-    if (!capacity) return
+    if (!capacity || this.settings.reapMaxPerInvocation <= 0) return
+    if (this.attribution === 'unattributed') {
+      this.events.emit({ type: 'reap', count: 0, reason: 'unattributed' })
+      return
+    }
+    if (Date.now() < this.quietUntil) return
     try {
-      const attribution =
-        this.attribution ?? (await capacity.probeAttribution(connection, deadline.bound(1_000)))
-      if (attribution === 'unknown') {
-        this.events.emit({ type: 'reap', count: 0, reason: 'attribution-unknown' })
-        return
-      }
-      if (this.attribution === undefined && attribution === 'unattributed') warnUnattributed(this.packageName)
-      this.attribution = attribution
-      if (attribution === 'unattributed') {
-        this.events.emit({ type: 'reap', count: 0, reason: 'unattributed' })
-        return
-      }
-      const killed = await capacity.reap(connection, {
+      const result = await capacity.reap(connection, {
         user: this.settings.user,
         database: this.settings.database,
         fleet: this.settings.fleet,
@@ -121,8 +121,21 @@ export class ReleaseDecider<TConn = unknown> {
         deadline,
         events: this.events,
       })
-      sample.usedConnections -= killed
-      if (sample.maxUserConnections > 0) sample.userConnections -= killed
+      if (result.attribution === 'unknown') {
+        this.events.emit({ type: 'reap', count: 0, reason: 'attribution-unknown' })
+        return
+      }
+      if (this.attribution === undefined && result.attribution === 'unattributed')
+        warnUnattributed(this.packageName)
+      this.attribution = result.attribution
+      if (result.attribution === 'unattributed') {
+        this.events.emit({ type: 'reap', count: 0, reason: 'unattributed' })
+        return
+      }
+      this.quietUntil = Date.now() + (result.quietForMs ?? 0)
+      if (!sample) return
+      sample.usedConnections -= result.killed
+      if (sample.maxUserConnections > 0) sample.userConnections -= result.killed
       sample.utilization = utilizationOf(sample)
     } catch (error) {
       this.events.emit({ type: 'error', reason: 'reap', error: describeError(error) })

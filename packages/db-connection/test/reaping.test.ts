@@ -148,13 +148,14 @@ describe('performance_schema on', () => {
     const zombieId = (value as { connectionId: number }).connectionId
     zombie.abandon()
 
-    // The reaper's first probe times out (its link goes silent on exactly that statement).
+    // The reaper's first pass (marker probe and candidate list, one statement) times out: its link
+    // goes silent on exactly that statement.
     const reaper = await envs.start(
       proxy,
       { ...reaperOptions, functionTimeout: 5 },
       { ...app, timeoutMs: 5000 },
     )
-    proxy.faultNext('mdd attribution probe', 'blackhole')
+    proxy.faultNext('mdd reap', 'blackhole')
     expect(await reaper.invoke({})).toMatchObject({ ok: true })
     expect((await reaper.call<Stats>('stats')).events).toContainEqual(
       expect.objectContaining({ type: 'reap', reason: 'attribution-unknown', count: 0 }),
@@ -170,6 +171,33 @@ describe('performance_schema on', () => {
     expect((await reaper.call<Stats>('stats')).events).toContainEqual(
       expect.objectContaining({ type: 'reap', reason: 'fleet-marker', count: 1 }),
     )
+  })
+
+  test('a pass that finds no zombie does not read the process list again before one can exist', async () => {
+    const server = await start('performance_schema on')
+    // A zombie-to-be of this fleet (declares 1 s); with reapMinIdleSeconds 10 no connection can
+    // be a candidate before it has slept 10 s, so the reaper's first pass (finding nothing) tells
+    // it to stay quiet for 9 s.
+    const zombie = await envs.start(server, { release: 'keep', functionTimeout: 1 }, app)
+    const zombieId = ((await zombie.invoke({})).value as { connectionId: number }).connectionId
+    zombie.abandon()
+    const reaper = await envs.start(
+      server,
+      { ...reaperOptions, reapMinIdleSeconds: 10 },
+      { ...app, timeoutMs: 5000 },
+    )
+    const passes = async () =>
+      (await reaper.call<Stats>('stats')).events.filter((e) => e.type === 'reap' && e.reason === 'fleet-marker')
+    expect(await reaper.invoke({})).toMatchObject({ ok: true })
+    expect(await passes()).toEqual([expect.objectContaining({ count: 0 })])
+    // Before, every release above the threshold read the process list again.
+    expect(await reaper.invoke({})).toMatchObject({ ok: true })
+    expect(await passes()).toHaveLength(1)
+    // Once the zombie can be one, the next release reaps it.
+    await idleAtLeast(server, [zombieId], 10)
+    expect(await reaper.invoke({})).toMatchObject({ ok: true })
+    expect(await passes()).toEqual([expect.objectContaining({ count: 0 }), expect.objectContaining({ count: 1 })])
+    expect((await threadsOf(server, 'app')).map((t) => t.id)).not.toContain(zombieId)
   })
 
   test("each connection's floor is its owner's declared timeout, not the reaper's", async () => {

@@ -4,7 +4,7 @@ import type { SqlEngine, StatementFailure } from '../../engine.js'
 import { currentUser, mysqlAdapter } from './adapter.js'
 import { sampleCapacity } from './capacity.js'
 import { changesSession, isConnectionLost, isQueryTimeout, wasNeverSent } from './classify.js'
-import { probeAttribution, reapZombies } from './reaping.js'
+import { reapZombies } from './reaping.js'
 import { runStatement } from './statement.js'
 
 export const packageName = '@middy-downstream/db-connection'
@@ -62,5 +62,5 @@ export const mysqlEngine: SqlEngine<Connection, ConnectionOptions, ResultSetHead
     },
   },
   currentUser,
-  capacity: { sample: sampleCapacity, probeAttribution, reap: reapZombies },
+  capacity: { sample: sampleCapacity, reap: reapZombies },
 }

@@ -1,5 +1,5 @@
 import type { Client } from 'pg'
-import { type Attribution, type CapacitySample, capacitySample, type ReapOptions } from '../../engine.js'
+import { type CapacitySample, capacitySample, type ReapOptions, type ReapResult } from '../../engine.js'
 import { maxFunctionTimeoutSeconds, reapSlackSeconds } from '../../options.js'
 import { runStatement } from './statement.js'
 
@@ -37,9 +37,6 @@ export const sampleCapacity = async (
   return capacitySample({ maxConnections, usedConnections, maxUserConnections, userConnections })
 }
 
-/** `application_name` is always visible in `pg_stat_activity`: connections are always attributed. */
-export const probeAttribution = async (): Promise<Attribution> => 'attributed'
-
 /** The owner's declared timeout, read from `application_name` (`mdd:<seconds>:<fleet>`). */
 const ownerTimeout = `COALESCE(substring(application_name from '^mdd:([0-9]+):')::int, ${maxFunctionTimeoutSeconds})`
 
@@ -62,11 +59,12 @@ const terminateSql = `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activi
 
 /**
  * Terminates this fleet's zombies, oldest first, at most `max`. The role needs to be the same as
- * theirs, or hold `pg_signal_backend`.
+ * theirs, or hold `pg_signal_backend`. `application_name` is always visible in
+ * `pg_stat_activity`: connections are always attributed.
  */
-export const reapZombies = async (client: Client, options: ReapOptions): Promise<number> => {
+export const reapZombies = async (client: Client, options: ReapOptions): Promise<ReapResult> => {
   const { user, fleet, minIdleSeconds, max, deadline, events } = options
-  if (max <= 0) return 0
+  if (max <= 0) return { attribution: 'attributed', killed: 0 }
   const started = Date.now()
   const rows = (await runStatement(
     client,
@@ -88,5 +86,5 @@ export const reapZombies = async (client: Client, options: ReapOptions): Promise
     if (done[0]?.ok === true) killed += 1
   }
   events.emit({ type: 'reap', count: killed, durationMs: Date.now() - started, reason: 'application-name' })
-  return killed
+  return { attribution: 'attributed', killed }
 }

@@ -2,7 +2,7 @@ import type { Client, ClientConfig } from 'pg'
 import { serverConfigFields, userFromUrl } from '../../config-fields.js'
 import type { SqlEngine } from '../../engine.js'
 import { type CreatePgClient, pgAdapter } from './adapter.js'
-import { probeAttribution, reapZombies, sampleCapacity } from './capacity.js'
+import { reapZombies, sampleCapacity } from './capacity.js'
 import { changesSession, statementFailure } from './classify.js'
 import { type PgWriteResult, runStatement } from './statement.js'
 
@@ -48,5 +48,5 @@ export const postgresEngine: SqlEngine<Client, ClientConfig, PgWriteResult, Crea
     commit: (client, _tx, timeoutMs) => control(client, 'COMMIT', timeoutMs),
     rollback: (client, _tx, timeoutMs) => control(client, 'ROLLBACK', timeoutMs),
   },
-  capacity: { sample: sampleCapacity, probeAttribution, reap: reapZombies },
+  capacity: { sample: sampleCapacity, reap: reapZombies },
 }
