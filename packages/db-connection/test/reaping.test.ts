@@ -187,7 +187,9 @@ describe('performance_schema on', () => {
       { ...app, timeoutMs: 5000 },
     )
     const passes = async () =>
-      (await reaper.call<Stats>('stats')).events.filter((e) => e.type === 'reap' && e.reason === 'fleet-marker')
+      (await reaper.call<Stats>('stats')).events.filter(
+        (e) => e.type === 'reap' && e.reason === 'fleet-marker',
+      )
     expect(await reaper.invoke({})).toMatchObject({ ok: true })
     expect(await passes()).toEqual([expect.objectContaining({ count: 0 })])
     // Before, every release above the threshold read the process list again.
@@ -196,7 +198,10 @@ describe('performance_schema on', () => {
     // Once the zombie can be one, the next release reaps it.
     await idleAtLeast(server, [zombieId], 10)
     expect(await reaper.invoke({})).toMatchObject({ ok: true })
-    expect(await passes()).toEqual([expect.objectContaining({ count: 0 }), expect.objectContaining({ count: 1 })])
+    expect(await passes()).toEqual([
+      expect.objectContaining({ count: 0 }),
+      expect.objectContaining({ count: 1 }),
+    ])
     expect((await threadsOf(server, 'app')).map((t) => t.id)).not.toContain(zombieId)
   })
 

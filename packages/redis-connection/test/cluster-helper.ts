@@ -71,7 +71,9 @@ export const startCluster = async (
     Promise.all(
       nodes.flatMap((node, i) =>
         nodes.map((_, j) =>
-          i === j ? undefined : node.cli('CLUSTER', 'MEET', '127.0.0.1', String(ports[j]), String(specs[j]!.bus)),
+          i === j
+            ? undefined
+            : node.cli('CLUSTER', 'MEET', '127.0.0.1', String(ports[j]), String(specs[j]!.bus)),
         ),
       ),
     )
@@ -79,7 +81,9 @@ export const startCluster = async (
   let lastMeet = Date.now()
   await until(async () => {
     const infos = await Promise.all(nodes.map((node) => node.cli('CLUSTER', 'INFO')))
-    const ok = infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'))
+    const ok = infos.every(
+      (info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'),
+    )
     if (!ok && Date.now() - lastMeet > 3000) {
       lastMeet = Date.now()
       await meetAll()
