@@ -37,13 +37,13 @@ export const remainingTimeMs = (context: unknown): number | undefined => {
 /** The invocation's request id and function name, for events; both optional outside Lambda. */
 export const invocationIdsOf = (context: unknown): { awsRequestId?: string; functionName?: string } => {
   const inner = lambdaContextOf(context)
-  const awsRequestId = typeof inner?.awsRequestId === 'string' ? inner.awsRequestId : undefined
+  const ids: { awsRequestId?: string; functionName?: string } = {}
+  if (typeof inner?.awsRequestId === 'string') ids.awsRequestId = inner.awsRequestId
+  // process.env is read only when the context has no name: each read is a call into the runtime.
   const functionName =
     typeof inner?.functionName === 'string' ? inner.functionName : process.env.AWS_LAMBDA_FUNCTION_NAME
-  return {
-    ...(awsRequestId === undefined ? {} : { awsRequestId }),
-    ...(functionName === undefined ? {} : { functionName }),
-  }
+  if (functionName !== undefined) ids.functionName = functionName
+  return ids
 }
 
 /**

@@ -103,15 +103,26 @@ export class EventSink {
   }
 
   /**
-   * Counts the event, hands it to the listeners and publishes it. Pass `awsRequestId` when the
-   * invocation is known; `functionName` comes from `AWS_LAMBDA_FUNCTION_NAME` (read when the sink
-   * is made) unless the event has one.
+   * Counts the event, hands it to the listeners and publishes it. Pass the invocation's ids
+   * (`awsRequestId`, `functionName`) when it is known; otherwise `functionName` comes from
+   * `AWS_LAMBDA_FUNCTION_NAME` (read when the sink is made).
    */
-  emit(event: Omit<LifecycleEvent, 'package' | 'key'>): void {
+  emit(
+    event: Omit<LifecycleEvent, 'package' | 'key'>,
+    invocation?: { awsRequestId?: string; functionName?: string },
+  ): void {
     this.count(event)
     const published = hasChannelSubscribers(event.type)
+    // Most environments have no listener: the full event is built only for one (it runs on every
+    // invocation, and the spreads were a visible share of a warm invocation's cost).
     if (this.listeners.size === 0 && !published) return
-    const full: LifecycleEvent = { package: this.packageName, key: this.key, ...this.origin, ...event }
+    const full: LifecycleEvent = {
+      package: this.packageName,
+      key: this.key,
+      ...this.origin,
+      ...invocation,
+      ...event,
+    }
     if (published) publishOnChannels(full)
     for (const listener of this.listeners) {
       try {

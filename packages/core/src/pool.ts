@@ -120,7 +120,7 @@ export class ClientPool<TClient> {
   }
 
   private emit(slot: Slot<TClient>, event: Omit<LifecycleEvent, 'package' | 'key'>): void {
-    this.options.events.emit(slot.invocation ? { ...slot.invocation, ...event } : event)
+    this.options.events.emit(event, slot.invocation)
   }
 
   /** References a slot's sockets while an operation is in flight, unreferences them when idle. */

@@ -42,7 +42,10 @@ const releaseSession = async <TConn>(
   // the next invocation: the reset at release rolls back and clears the session.
   if (outcome === 'error' || state.rawTaken || state.inTransaction) scope.dirty = true
   if (state.rawTaken && engine.currentUser && engine.currentUser(connection) !== managed.user) {
-    events.emit({ type: 'release', clientId: scope.clientId, action: 'destroy', reason: 'user-changed' })
+    events.emit(
+      { type: 'release', clientId: scope.clientId, action: 'destroy', reason: 'user-changed' },
+      scope.info.invocation,
+    )
     await scope.release('destroy', 'user-changed')
     return
   }
@@ -51,7 +54,10 @@ const releaseSession = async <TConn>(
     scope.deadline,
     scope.takePressureSignal(),
   )
-  events.emit({ type: 'release', clientId: scope.clientId, action: disposition, reason })
+  events.emit(
+    { type: 'release', clientId: scope.clientId, action: disposition, reason },
+    scope.info.invocation,
+  )
   await scope.release(disposition, reason)
 }
 
@@ -143,12 +149,17 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
   }
 
   /** @internal Used by the middleware: one invocation's scope and its handle. */
-  begin(context: unknown, internalSecret?: SecretSource, deadline?: Deadline) {
+  begin(
+    context: unknown,
+    internalSecret?: SecretSource,
+    deadline?: Deadline,
+    ids?: { awsRequestId?: string; functionName?: string },
+  ) {
     if (internalSecret !== undefined) this.#internalSecret = internalSecret
     const engine = this.#engine
     const scope = new Scope(this.pool, deadline ?? Deadline.fromContext(context, this.#settings.marginMs), {
       packageName: engine.packageName,
-      invocation: invocationIdsOf(context),
+      invocation: ids ?? invocationIdsOf(context),
     })
     const shared: SessionShared<TConn> = {
       engine,

@@ -36,9 +36,9 @@ export const sqlMiddleware = <TConn, TConfig, THeader, TCreate>(
     events: managed.events,
     marginMs: settings.marginMs,
     eager: settings.eager,
-    begin: (request, deadline) => {
+    begin: (request, deadline, ids) => {
       const secret = readInternal ? internalSecretOf(engine.packageName, request, readInternal) : undefined
-      const { session, scope, release } = managed.begin(request.context, secret, deadline)
+      const { session, scope, release } = managed.begin(request.context, secret, deadline, ids)
       return { handle: session, acquire: () => scope.client(), release }
     },
   })

@@ -355,23 +355,19 @@ export class SqlSession<TConn = unknown, THeader = never> extends Statements<THe
     // Refused before it was sent: safe to run on a new connection, idempotent or not.
     if (failure === 'never-sent' && attempt === 1) {
       scope.discard('closed-before-send')
-      events.emit({
-        type: 'retry',
-        attempt,
-        delayMs: 0,
-        reason: 'connection closed before the statement was sent',
-      })
+      events.emit(
+        { type: 'retry', attempt, delayMs: 0, reason: 'connection closed before the statement was sent' },
+        scope.info.invocation,
+      )
       return
     }
     if (failure === 'lost' || failure === 'never-sent') {
       scope.discard('connection-lost')
       if (options.idempotent && attempt === 1 && !scope.deadline.expired) {
-        events.emit({
-          type: 'retry',
-          attempt,
-          delayMs: 0,
-          reason: 'connection lost; idempotent statement re-run',
-        })
+        events.emit(
+          { type: 'retry', attempt, delayMs: 0, reason: 'connection lost; idempotent statement re-run' },
+          scope.info.invocation,
+        )
         return
       }
       throw connectionLost(packageName, error, 'the statement')

@@ -164,7 +164,10 @@ class InvocationScope implements HandleOwner {
     if (this.current && hasLeftovers(this.current)) this.lease.dirty = true
     await this.lease.release(disposition, outcome)
     this.shared.lastReleasedAt = Date.now()
-    this.shared.events.emit({ type: 'release', clientId, action: disposition, reason: outcome })
+    this.shared.events.emit(
+      { type: 'release', clientId, action: disposition, reason: outcome },
+      this.lease.info.invocation,
+    )
   }
 
   fail(error: unknown): unknown {
@@ -182,12 +185,15 @@ class InvocationScope implements HandleOwner {
     })
     if (wrapped !== error) {
       const { name, message, code } = wrapped as { name: string; message: string; code?: string | number }
-      this.shared.events.emit({
-        type: 'error',
-        clientId: this.lease.clientId,
-        reason: failure,
-        error: { name, message, ...(code === undefined ? {} : { code }) },
-      })
+      this.shared.events.emit(
+        {
+          type: 'error',
+          clientId: this.lease.clientId,
+          reason: failure,
+          error: { name, message, ...(code === undefined ? {} : { code }) },
+        },
+        this.lease.info.invocation,
+      )
     }
     return wrapped
   }

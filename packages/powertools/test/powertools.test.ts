@@ -70,9 +70,10 @@ describe('with a real middleware (redis-connection) and the Powertools middlewar
       )
       .handler(async (_event, context) => context.redis.incr('visits'))
 
-    // Middy types the wrapped handler as taking the context the middleware promises.
+    // Middy types the wrapped handler as taking the context the middleware promises. The
+    // invocation's own context names the function (AWS_LAMBDA_FUNCTION_NAME is the fallback).
     const context = (awsRequestId: string) =>
-      fakeContext({ awsRequestId }) as RedisConnectionContext & Context
+      fakeContext({ awsRequestId, functionName: 'orders-function' }) as RedisConnectionContext & Context
     expect(await handler({}, context('first-request'))).toBe(1)
     expect(await handler({}, context('second-request'))).toBe(2)
 
@@ -87,6 +88,7 @@ describe('with a real middleware (redis-connection) and the Powertools middlewar
         type: 'open',
         package: '@middy-downstream/redis-connection',
         functionName: 'orders-function',
+        awsRequestId: 'first-request',
       },
     })
     const [first, second] = emfBlobs()

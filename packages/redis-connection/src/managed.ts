@@ -1,6 +1,7 @@
 import {
   Deadline,
   EventSink,
+  invocationIdsOf,
   type LifecycleCounters,
   type ReleaseDisposition,
   registryDelete,
@@ -61,8 +62,9 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
     private readonly manager: RedisManager<TClient>,
     readonly deadline: Deadline,
     private readonly policy: ReleasePolicy,
+    invocation?: { awsRequestId?: string; functionName?: string },
   ) {
-    this.lease = new Scope(manager.pool, deadline, { packageName })
+    this.lease = new Scope(manager.pool, deadline, { packageName, ...(invocation ? { invocation } : {}) })
   }
 
   /** Whether the unit of work ended: every use of its handle now fails with `ReleasedError`. */
@@ -135,7 +137,10 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
     const clientId = this.lease.clientId
     await this.lease.release(disposition, reason)
     const action = disposition === 'close' ? 'quit' : disposition === 'destroy' ? 'disconnect' : 'keep'
-    manager.events.emit({ type: 'release', ...(clientId === undefined ? {} : { clientId }), action, reason })
+    manager.events.emit(
+      { type: 'release', ...(clientId === undefined ? {} : { clientId }), action, reason },
+      this.lease.info.invocation,
+    )
   }
 
   /** What a logged scope shows: no client, no settings, no secret. */
@@ -200,9 +205,18 @@ export class ManagedRedis<TClient extends RedisClient = DefaultRedis> {
     return this.events.counters
   }
 
-  /** Starts a unit of work bounded by `deadline` (a `Deadline` or a Lambda context). */
-  begin(deadline?: DeadlineSource): RedisScope<TClient> {
-    return new RedisScope(this.manager, toDeadline(deadline, this.marginMs), this.#settings.release)
+  /**
+   * Starts a unit of work bounded by `deadline` (a `Deadline` or a Lambda context); `invocation`
+   * names it on its events.
+   */
+  begin(
+    deadline?: DeadlineSource,
+    invocation?: { awsRequestId?: string; functionName?: string },
+  ): RedisScope<TClient> {
+    const ids =
+      invocation ??
+      (deadline === undefined || deadline instanceof Deadline ? undefined : invocationIdsOf(deadline))
+    return new RedisScope(this.manager, toDeadline(deadline, this.marginMs), this.#settings.release, ids)
   }
 
   /** The client for the current unit of work (one at a time); `release()` ends it. */

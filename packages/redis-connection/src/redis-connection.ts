@@ -76,8 +76,8 @@ export function redisConnection(
     // The handle is the client itself, so it is acquired (no I/O on a warm, recently used client)
     // in before; it connects on its first command unless the user asked for eager.
     eager: true,
-    begin: (_request, deadline) => {
-      const scope = managed.begin(deadline)
+    begin: (_request, deadline, ids) => {
+      const scope = managed.begin(deadline, ids)
       return {
         acquire: () => (eager ? scope.connected() : scope.client()),
         release: () => scope.release(),

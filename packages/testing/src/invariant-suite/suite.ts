@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { inspect } from 'node:util'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import middy from '@middy/core'
@@ -27,6 +28,9 @@ const within = <T>(ms: number, what: string, promise: Promise<T>): Promise<T> =>
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
+
+/** The public diagnostics_channel every package publishes its lifecycle events on. */
+const lifecycleChannelName = 'middy-downstream:lifecycle'
 
 const errorKind = (error: unknown) => (error as { kind?: string })?.kind
 const errorName = (error: unknown) => (error as { name?: string })?.name
@@ -199,6 +203,26 @@ export const runInvariantSuite = <THandle>(fixture: InvariantFixture<THandle>): 
       expect(referencedSocketsTo(fixture.ports())).toBe(baseline)
       await handler({}, clocklessContext())
       expect(referencedSocketsTo(fixture.ports())).toBe(baseline)
+    })
+
+    test("an invocation's events name it: the release and every client event carry its request id", async () => {
+      const seen: Array<{ type: string; awsRequestId?: string }> = []
+      const listener = (event: unknown) => seen.push(event as { type: string; awsRequestId?: string })
+      subscribe(lifecycleChannelName, listener)
+      try {
+        const handler = handlerWith((handle) => fixture.use(handle))
+        for (const id of ['req-first', 'req-second']) {
+          const ctx = context()
+          ctx.awsRequestId = id
+          seen.length = 0
+          await handler({}, ctx)
+          const ofClients = seen.filter((e) => ['open', 'reuse', 'release'].includes(e.type))
+          expect(ofClients.map((e) => e.type)).toContain('release')
+          for (const event of ofClients) expect(event).toMatchObject({ awsRequestId: id })
+        }
+      } finally {
+        unsubscribe(lifecycleChannelName, listener)
+      }
     })
 
     test.each(fixture.badOptions)(
