@@ -65,8 +65,9 @@ export const internals = (client: RedisClient | ClientInternals): ClientInternal
  * for (const stream of streamsOf(internals(client))) stream.unref()
  */
 export const streamsOf = (client: ClientInternals): Socket[] => {
-  const owners = client.isCluster ? (client.nodes?.('all') ?? []) : [client]
-  return owners.flatMap((owner) => (owner.stream ? [owner.stream] : []))
+  // A single client is the common case, and this runs twice per command (ref, unref).
+  if (!client.isCluster) return client.stream ? [client.stream] : []
+  return (client.nodes?.('all') ?? []).flatMap((owner) => (owner.stream ? [owner.stream] : []))
 }
 
 /**
