@@ -2,7 +2,7 @@
 // run, ratios of time per invocation. No network: this is the middleware's own cost. Several
 // rounds in rotating order, medians reported, so JIT warm-up and GC do not favour one side.
 // Run after `pnpm build`: node packages/keepalive-agent/bench/overhead.mjs [rounds]
-// (MIDDY_MAJOR=7, as scripts/with-node22.mjs sets it, measures Middy 7 instead of 6.)
+// (MIDDY_MAJOR=7, as scripts/with-node.mjs sets it, measures Middy 7 instead of 6.)
 import keepaliveAgent, { createHttpResources } from '@middy-downstream/keepalive-agent'
 import { Bench } from 'tinybench'
 
