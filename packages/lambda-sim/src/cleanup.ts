@@ -19,21 +19,46 @@ const onExit = () => {
   }
   for (const dir of directories) rmSync(dir, { recursive: true, force: true })
 }
-process.once('exit', onExit)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    onExit()
-    process.exit(130)
-  })
+let exitHookInstalled = false
+/** Installed with the first thing to clean up, not at import: the package has no side effects. */
+const cleanUpOnExit = () => {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.once('exit', onExit)
+}
+
+let signalsInstalled = false
+/**
+ * Makes SIGINT and SIGTERM clean up (kill the children, remove the temp dirs) and exit with
+ * 128 + the signal's number, as a shell reports it. For a process that owns its signals: the
+ * `lambda-sim` CLI, a test harness. Importing the package never installs them. Idempotent.
+ *
+ * @example
+ * exitOnSignals() // at the top of a script that runs a Fleet
+ */
+export const exitOnSignals = (): void => {
+  if (signalsInstalled) return
+  signalsInstalled = true
+  for (const [signal, number] of [
+    ['SIGINT', 2],
+    ['SIGTERM', 15],
+  ] as const) {
+    process.once(signal, () => {
+      onExit()
+      process.exit(128 + number)
+    })
+  }
 }
 
 export const trackChild = (child: ChildProcess): ChildProcess => {
+  cleanUpOnExit()
   children.add(child)
   child.once('exit', () => children.delete(child))
   return child
 }
 
 export const trackDirectory = (dir: string): string => {
+  cleanUpOnExit()
   directories.add(dir)
   return dir
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { suggestFlag } from './did-you-mean.js'
 import type { FleetOptions } from './fleet-options.js'
 import type { Phase } from './profile.js'
 
@@ -23,6 +24,7 @@ Runs a handler module on a fleet of simulated Lambda environments and prints the
   --env <KEY=VALUE>      an environment variable for the environments (repeatable)
   --no-freeze            do not freeze environments between invocations
   --json                 print the results as JSON instead of a table
+  --version              the version of lambda-sim
   -h, --help             this text`
 
 /** A command line the CLI cannot run; the message says why. */
@@ -39,6 +41,8 @@ export class UsageError extends Error {
  */
 export interface CliArgs {
   help: boolean
+  /** `--version`: print the version and run nothing. */
+  version?: true
   json: boolean
   fleet: FleetOptions
   profile?: Phase[]
@@ -66,10 +70,11 @@ export const parseCliArgs = (args: readonly string[]): CliArgs => {
   try {
     parsed = parse(args)
   } catch (error) {
-    throw new UsageError((error as Error).message)
+    throw parseError(error as Error & { code?: string })
   }
   const { values, positionals } = parsed
   if (values.help) return { help: true, json: false, fleet: { module: '' } }
+  if (values.version) return { help: false, version: true, json: false, fleet: { module: '' } }
   if (positionals.length !== 1)
     throw new UsageError(
       positionals.length === 0
@@ -112,23 +117,33 @@ export const parseCliArgs = (args: readonly string[]): CliArgs => {
   return { help: false, json, fleet, profile: [{ concurrency, invocations }] }
 }
 
+const options = {
+  export: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-envs': { type: 'string' },
+  'per-env': { type: 'string' },
+  profile: { type: 'string' },
+  concurrency: { type: 'string' },
+  invocations: { type: 'string' },
+  event: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  'no-freeze': { type: 'boolean' },
+  json: { type: 'boolean' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 const parse = (args: readonly string[]) =>
-  parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      export: { type: 'string' },
-      timeout: { type: 'string' },
-      'max-envs': { type: 'string' },
-      'per-env': { type: 'string' },
-      profile: { type: 'string' },
-      concurrency: { type: 'string' },
-      invocations: { type: 'string' },
-      event: { type: 'string' },
-      env: { type: 'string', multiple: true },
-      'no-freeze': { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  parseArgs({ args: [...args], allowPositionals: true, strict: true, options })
+
+/** parseArgs' own message for an unknown flag is about positionals; ours names the flag meant. */
+const parseError = (error: Error & { code?: string }): UsageError => {
+  const flag = /'(-[^']*)'/.exec(error.message)?.[1]
+  if (error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || flag === undefined)
+    return new UsageError(error.message)
+  const near = suggestFlag(
+    flag.split('=', 1)[0]!,
+    Object.keys(options).map((name) => `--${name}`),
+  )
+  return new UsageError(`unknown option ${flag}${near ? `: did you mean ${near}?` : ''}`)
+}

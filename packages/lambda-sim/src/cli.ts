@@ -6,6 +6,7 @@
  * not complete.
  */
 import { readFileSync } from 'node:fs'
+import { exitOnSignals } from './cleanup.js'
 import { parseCliArgs, UsageError, usage } from './cli-args.js'
 import { Fleet } from './fleet.js'
 import { formatResults } from './format-results.js'
@@ -25,7 +26,14 @@ const readProfile = (file: string): unknown => {
   }
 }
 
+/** This package's version: dist/cli.js sits one folder below package.json, as src/cli.ts does. */
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version
+
 const main = async (): Promise<number> => {
+  // Only the CLI owns the process: a library import leaves signals alone (sideEffects: false).
+  exitOnSignals()
   let args: ReturnType<typeof parseCliArgs>
   let fleet: Fleet
   let profile: ReturnType<typeof parseProfile>
@@ -33,6 +41,10 @@ const main = async (): Promise<number> => {
     args = parseCliArgs(process.argv.slice(2))
     if (args.help) {
       console.log(usage)
+      return 0
+    }
+    if (args.version) {
+      console.log(version())
       return 0
     }
     profile = parseProfile(args.profilePath ? readProfile(args.profilePath) : args.profile)
@@ -55,7 +67,7 @@ const main = async (): Promise<number> => {
     })
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof TypeError)) throw error
-    console.error(`lambda-sim: ${error.message}\n\n${usage}`)
+    console.error(`lambda-sim: ${error.message}\nsee lambda-sim --help`)
     return 2
   }
   const results = await fleet.run(profile)

@@ -45,14 +45,31 @@ const table = (rows: string[][]): string => {
     .join('\n')
 }
 
-const counts = (byCode: Record<string, number>): string =>
-  Object.entries(byCode)
+/** A message on one line, cut short: a stack or a multi-line driver message would break the table. */
+const oneLine = (message: string): string => {
+  const first = message.split('\n', 1)[0]!.trim()
+  return first.length > 160 ? `${first.slice(0, 159)}…` : first
+}
+
+/** One line per code, most frequent first, with the first message counted under it. */
+const failureLines = (results: FleetResults): string[] => {
+  if (results.failures === 0) return ['failures by code: none']
+  const rows = Object.entries(results.failuresByCode)
     .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-    .map(([code, count]) => `${code} ${count}`)
-    .join(', ')
+    .map(([code, count]) => [code, String(count), oneLine(results.errorMessages[code] ?? '')])
+  const codeWidth = Math.max(...rows.map(([code]) => code!.length))
+  const countWidth = Math.max(...rows.map(([, count]) => count!.length))
+  return [
+    'failures by code:',
+    ...rows.map(([code, count, message]) =>
+      `  ${code!.padEnd(codeWidth)}  ${count!.padStart(countWidth)}  ${message}`.trimEnd(),
+    ),
+  ]
+}
 
 /**
- * Formats run results as plain text: one table row per phase and a total, failures by code,
+ * Formats run results as plain text: one table row per phase and a total, failures by code (with
+ * the first message of each),
  * environments, and each sampled series' min / max / last.
  *
  * @example
@@ -69,7 +86,7 @@ export const formatResults = (results: FleetResults): string => {
   const lines = [
     table(rows),
     '',
-    `failures by code: ${results.failures === 0 ? 'none' : counts(results.failuresByCode)}`,
+    ...failureLines(results),
     `environments: ${results.environmentsStarted} started, ${results.environmentsAbandoned} abandoned, ` +
       `${results.environmentsRecycled} recycled, peak ${results.peakEnvironments} at once`,
     `duration: ${(results.durationMs / 1000).toFixed(1)} s`,

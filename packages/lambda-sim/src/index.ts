@@ -1,4 +1,4 @@
-export { exited, forgetDirectory, trackChild, trackDirectory } from './cleanup.js'
+export { exited, exitOnSignals, forgetDirectory, trackChild, trackDirectory } from './cleanup.js'
 export {
   type DownstreamCounters,
   DownstreamStandIn,

@@ -60,6 +60,8 @@ export interface RunTotals {
   failures: number
   /** Failures counted by `errorCode`. */
   failuresByCode: Record<string, number>
+  /** For each code in `failuresByCode`, the message of the first failure counted under it. */
+  errorMessages: Record<string, string>
   latencyMs: LatencySummary
   /** Invocations that waited for a new environment's init. */
   coldStarts: number
@@ -116,12 +118,16 @@ export const errorCode = (error: SerializedError | undefined): string =>
 /** The figures shared by a phase and the whole run. */
 export const summarizeRecords = (records: readonly InvocationRecord[]) => {
   const failuresByCode: Record<string, number> = {}
+  const errorMessages: Record<string, string> = {}
   let successes = 0
   let coldStarts = 0
   let throttles = 0
   for (const record of records) {
     if (record.ok) successes += 1
-    else failuresByCode[record.code!] = (failuresByCode[record.code!] ?? 0) + 1
+    else {
+      failuresByCode[record.code!] = (failuresByCode[record.code!] ?? 0) + 1
+      errorMessages[record.code!] ??= record.error?.message ?? ''
+    }
     if (record.coldStart) coldStarts += 1
     if (record.throttled) throttles += 1
   }
@@ -130,6 +136,7 @@ export const summarizeRecords = (records: readonly InvocationRecord[]) => {
     successes,
     failures: records.length - successes,
     failuresByCode,
+    errorMessages,
     latencyMs: summarizeLatency(records.map((record) => record.latencyMs)),
     coldStarts,
     throttles,

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, test } from '@jest/globals'
@@ -8,6 +9,31 @@ import { forgetDirectory, trackDirectory } from '../src/index.js'
 
 const cli = path.resolve('packages/lambda-sim/dist/cli.js')
 const handler = path.resolve('packages/lambda-sim/test/fixtures/fleet-handler.mjs')
+
+/** The process ids whose parent is `pid` (Linux: from /proc). */
+const childrenOf = (pid: number): number[] =>
+  readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        // The parent id is the 2nd field after the command name, which is in parentheses.
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+
+/** Whether a process exists and is not a zombie waiting for its parent to reap it. */
+const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
 
 const runCli = (args: string[]) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -46,6 +72,7 @@ describe('lambda-sim CLI', () => {
       invocations: 9,
       failures: 9,
       failuresByCode: { E_CODE: 9 },
+      errorMessages: { E_CODE: 'with a code' },
       environmentsStarted: 2,
       peakEnvironments: 2,
     })
@@ -79,11 +106,53 @@ describe('lambda-sim CLI', () => {
     }
   })
 
-  test('a bad command line exits 2 with the usage', async () => {
+  test("the table shows each failure code with its handler's message", async () => {
+    const { code, stdout } = await runCli([handler, '--concurrency', '2', '--event', '{"fail":"code"}'])
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^failures by code:\n {2}E_CODE {2}2 {2}with a code$/m)
+  })
+
+  test('a bad command line exits 2 with the reason and one line pointing to --help', async () => {
     const { code, stderr } = await runCli([handler, '--concurrency', 'many'])
     expect(code).toBe(2)
-    expect(stderr).toContain('--concurrency must be a whole number')
-    expect(stderr).toContain('usage: lambda-sim')
+    expect(stderr).toBe(
+      'lambda-sim: --concurrency must be a whole number >= 1, got "many"\nsee lambda-sim --help\n',
+    )
+  })
+
+  test('a mistyped flag gets a did-you-mean', async () => {
+    const { code, stderr } = await runCli([handler, '--concurency', '3'])
+    expect(code).toBe(2)
+    expect(stderr).toBe(
+      'lambda-sim: unknown option --concurency: did you mean --concurrency?\nsee lambda-sim --help\n',
+    )
+  })
+
+  test('--version prints the package version', async () => {
+    const { version } = JSON.parse(await readFile(path.resolve('packages/lambda-sim/package.json'), 'utf8'))
+    const { code, stdout } = await runCli(['--version'])
+    expect(code).toBe(0)
+    expect(stdout).toBe(`${version}\n`)
+  })
+
+  test('Ctrl-C stops the CLI with 130 and kills its environments', async () => {
+    const child = spawn(process.execPath, [cli, handler, '--event', '{"log":"in the handler","hang":true}'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk
+        if (stdout.includes('in the handler')) resolve()
+      })
+      child.once('exit', () => reject(new Error(`the CLI exited before the handler ran: ${stdout}`)))
+    })
+    const environments = childrenOf(child.pid!)
+    expect(environments.length).toBeGreaterThan(0)
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    child.kill('SIGINT')
+    expect(await exit).toBe(130)
+    for (const pid of environments) expect(alive(pid)).toBe(false)
   })
 })
 
@@ -132,6 +201,7 @@ describe('parseCliArgs', () => {
       profilePath: 'p.json',
     })
     expect(parseCliArgs(['--help']).help).toBe(true)
+    expect(parseCliArgs(['--version']).version).toBe(true)
   })
 
   test('rejects what it cannot run', () => {
@@ -141,5 +211,9 @@ describe('parseCliArgs', () => {
     expect(() => parseCliArgs(['h.mjs', '--event', '{nope'])).toThrow('--event is not JSON')
     expect(() => parseCliArgs(['h.mjs', '--env', 'novalue'])).toThrow('KEY=VALUE')
     expect(() => parseCliArgs(['h.mjs', '--unknown'])).toThrow(UsageError)
+    expect(() => parseCliArgs(['h.mjs', '--unknown'])).toThrow(/^unknown option --unknown$/)
+    expect(() => parseCliArgs(['h.mjs', '--max-env', '3'])).toThrow('did you mean --max-envs?')
+    expect(() => parseCliArgs(['h.mjs', '--jsn'])).toThrow('did you mean --json?')
+    expect(() => parseCliArgs(['h.mjs', '--invoc=3'])).toThrow('did you mean --invocations?')
   })
 })

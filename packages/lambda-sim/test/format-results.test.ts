@@ -3,6 +3,7 @@ import { type FleetResults, formatResults, summarizeLatency } from '../src/index
 
 const phase = {
   failuresByCode: {},
+  errorMessages: {},
   throttles: 0,
   environmentsAbandoned: 0,
   environmentsRecycled: 0,
@@ -14,6 +15,10 @@ const results: FleetResults = {
   successes: 3,
   failures: 3,
   failuresByCode: { ECONNRESET: 2, TimeoutError: 1 },
+  errorMessages: {
+    ECONNRESET: 'read ECONNRESET\n    at TCP.onStreamRead',
+    TimeoutError: 'Task timed out after 3000 ms',
+  },
   latencyMs: summarizeLatency([1, 2, 3, 4, 5, 250]),
   coldStarts: 2,
   throttles: 1,
@@ -67,13 +72,16 @@ test('formatResults prints a row per phase, a total, failures by code and sample
   expect(lines[3]).toMatch(/^total\s+6\s+3\s+3\s+3\.0\s+250\s+250\s+250\s+2\s+1\s+2\s+1$/)
   // Columns line up: every table row is as wide as the header.
   expect(new Set(lines.slice(0, 4).map((line) => line.length)).size).toBe(1)
-  expect(text).toContain('failures by code: ECONNRESET 2, TimeoutError 1')
+  // Each code with its count and the first message counted under it, on one line.
+  expect(text).toContain(
+    'failures by code:\n  ECONNRESET    2  read ECONNRESET\n  TimeoutError  1  Task timed out after 3000 ms\n',
+  )
   expect(text).toContain('environments: 2 started, 1 abandoned, 0 recycled, peak 2 at once')
   expect(text).toContain('sampled connections: min 0, max 5, last 3 (4 samples)')
 })
 
 test('formatResults says when nothing failed', () => {
-  expect(formatResults({ ...results, failures: 0, failuresByCode: {}, samples: [] })).toContain(
-    'failures by code: none',
-  )
+  expect(
+    formatResults({ ...results, failures: 0, failuresByCode: {}, errorMessages: {}, samples: [] }),
+  ).toContain('failures by code: none')
 })

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {
   exited,
+  exitOnSignals,
   forgetDirectory,
   trackChild,
   trackDirectory,
@@ -57,6 +58,8 @@ export abstract class ServerProcess {
   async start(): Promise<void> {
     if (this.running) return
     const spec = this.launchSpec()
+    // A test run stopped with Ctrl-C (or a CI timeout's SIGTERM) must not leave servers behind.
+    exitOnSignals()
     const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'ignore', 'pipe'], ...spec.options })
     trackChild(child)
     child.stderr?.on('data', (chunk: Buffer) => {

@@ -1,0 +1,30 @@
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
+import { expect, test } from '@jest/globals'
+
+// The package says `sideEffects: false`: importing it, even for fakeContext alone, must leave the
+// process as it was. Checked in a fresh process on the built package, as a user imports it.
+test('importing lambda-sim installs no signal or exit handlers', () => {
+  const entry = path.resolve('packages/lambda-sim/dist/index.js')
+  const script = `
+    const before = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM'), exit: process.listenerCount('exit') }
+    const { fakeContext } = await import(${JSON.stringify(entry)})
+    fakeContext()
+    const after = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM'), exit: process.listenerCount('exit') }
+    console.log(JSON.stringify({ before, after }))`
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+  const { before, after } = JSON.parse(output)
+  expect(after).toEqual(before)
+  expect([after.SIGINT, after.SIGTERM]).toEqual([0, 0])
+})
+
+test('exitOnSignals installs the handlers, once', () => {
+  const entry = path.resolve('packages/lambda-sim/dist/index.js')
+  const script = `
+    const { exitOnSignals } = await import(${JSON.stringify(entry)})
+    exitOnSignals()
+    exitOnSignals()
+    console.log(JSON.stringify([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]))`
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+  expect(JSON.parse(output)).toEqual([1, 1])
+})
