@@ -8,6 +8,7 @@ import {
   warnOnce,
 } from '@middy-downstream/core'
 import { activeResources, addedSince, type ResourceCounts } from './active-resources.js'
+import { runtimeTakesCallbacks } from './runtime.js'
 
 export const packageName = '@middy-downstream/event-loop-release'
 
@@ -19,6 +20,12 @@ export interface LeftoverReport {
   phase: 'after' | 'onError'
   awsRequestId?: string
   functionName?: string
+  /**
+   * Whether the runtime takes callback-style handlers (Node.js 22 and before), whose response
+   * waits for these unless `callbackWaitsForEmptyEventLoop` is false. `false` on Node.js 24: no
+   * response waits for them, but they stay open across the freeze and reach the next invocation.
+   */
+  callbacks: boolean
 }
 
 export interface EventLoopReleaseOptions {
@@ -76,19 +83,6 @@ export const releaseEventLoop = (context: unknown): boolean => {
 }
 
 /**
- * Middy middleware: tells the Lambda runtime not to wait for an empty event loop before it sends
- * a callback-style handler's response, so an open socket or timer cannot hold the invocation
- * until its timeout; optionally reports what the invocation left open.
- *
- * @example
- * import middy from '@middy/core'
- * import eventLoopRelease from '@middy-downstream/event-loop-release'
- *
- * export const handler = middy()
- *   .use(eventLoopRelease({ reportLeftovers: 'warn' }))
- *   .handler(async () => ({ statusCode: 200 }))
- */
-/**
  * Under concurrency, what the event loop gained during one invocation includes what the others
  * (and the runtime) did meanwhile: no honest per-invocation report exists. Said once per
  * execution environment, at WARN level (a process warning would be logged as an error).
@@ -100,10 +94,35 @@ const sayCannotReport = (): void => {
   )
 }
 
+/** What the one-per-environment warning says the leftovers mean, on this runtime. */
+const consequence = (callbacks: boolean): string =>
+  callbacks
+    ? 'a callback-style handler waits for these unless callbackWaitsForEmptyEventLoop is false'
+    : 'on Node.js 24 no response waits for them, but they stay open while the environment is frozen and reach the next invocation (a socket may be dead by then, a timer fires there)'
+
+/**
+ * Middy middleware: tells the Lambda runtime not to wait for an empty event loop before it sends
+ * a callback-style handler's response, so an open socket or timer cannot hold the invocation
+ * until its timeout; optionally reports what the invocation left open. On Node.js 24, whose
+ * runtime has neither callbacks nor the flag, it sets nothing and only reports.
+ *
+ * @example
+ * import middy from '@middy/core'
+ * import eventLoopRelease from '@middy-downstream/event-loop-release'
+ *
+ * export const handler = middy()
+ *   .use(eventLoopRelease({ reportLeftovers: 'warn' }))
+ *   .handler(async () => ({ statusCode: 200 }))
+ */
 export const eventLoopRelease = (options: EventLoopReleaseOptions = {}): MiddlewareObj => {
   validateOptions(packageName, schema, options)
   const settings = { ...defaults, ...options }
   const { reportLeftovers } = settings
+  // Node.js 24's runtime has no callback handlers and no flag: setting it is a no-op there.
+  const callbacks = runtimeTakesCallbacks()
+  const release = (request: Request, when: boolean) => {
+    if (when && callbacks) releaseEventLoop(request.context)
+  }
   // Lambda Managed Instances run invocations concurrently on one event loop (per worker).
   const concurrent = managedInstances() !== undefined
   // One snapshot per in-flight invocation, keyed by its context.
@@ -126,6 +145,7 @@ export const eventLoopRelease = (options: EventLoopReleaseOptions = {}): Middlew
       phase,
       awsRequestId: inner?.awsRequestId,
       functionName: inner?.functionName,
+      callbacks,
     }
     if (reportLeftovers === 'warn') {
       const summary = Object.entries(added)
@@ -133,7 +153,7 @@ export const eventLoopRelease = (options: EventLoopReleaseOptions = {}): Middlew
         .join(', ')
       warnOnce(
         `${packageName}:leftovers`,
-        `${packageName}: the invocation left ${summary} active on the event loop; a callback-style handler waits for these unless callbackWaitsForEmptyEventLoop is false (this warning is shown once per environment)`,
+        `${packageName}: the invocation left ${summary} active on the event loop; ${consequence(callbacks)} (this warning is shown once per environment)`,
       )
     } else {
       reportLeftovers(leftover)
@@ -143,7 +163,7 @@ export const eventLoopRelease = (options: EventLoopReleaseOptions = {}): Middlew
   return {
     name: 'event-loop-release',
     before: (request) => {
-      if (settings.before) releaseEventLoop(request.context)
+      release(request, settings.before)
       if (
         reportLeftovers !== false &&
         !concurrent &&
@@ -154,11 +174,11 @@ export const eventLoopRelease = (options: EventLoopReleaseOptions = {}): Middlew
       }
     },
     after: (request) => {
-      if (settings.after) releaseEventLoop(request.context)
+      release(request, settings.after)
       report(request, 'after')
     },
     onError: (request) => {
-      if (settings.onError) releaseEventLoop(request.context)
+      release(request, settings.onError)
       report(request, 'onError')
     },
   }

@@ -8,3 +8,4 @@ export {
   packageName,
   releaseEventLoop,
 } from './event-loop-release.js'
+export { runtimeNodeMajor, runtimeTakesCallbacks } from './runtime.js'

@@ -1,9 +1,29 @@
+import { execFileSync } from 'node:child_process'
 import net from 'node:net'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import middy from '@middy/core'
 import { fakeContext } from '@middy-downstream/testing'
 import type { Context } from 'aws-lambda'
-import eventLoopRelease, { type LeftoverReport, releaseEventLoop } from '../src/index.js'
+import eventLoopRelease, {
+  type LeftoverReport,
+  releaseEventLoop,
+  runtimeNodeMajor,
+  runtimeTakesCallbacks,
+} from '../src/index.js'
+
+/** Runs the tests of a block as if Lambda's runtime were Node.js `major` (what Lambda sets). */
+const onRuntime = (major: number) => {
+  let saved: string | undefined
+  beforeAll(() => {
+    saved = process.env.AWS_EXECUTION_ENV
+    process.env.AWS_EXECUTION_ENV = `AWS_Lambda_nodejs${major}.x`
+  })
+  afterAll(() => {
+    if (saved === undefined) delete process.env.AWS_EXECUTION_ENV
+    else process.env.AWS_EXECUTION_ENV = saved
+  })
+}
 
 // The upstream lives in this process too: its side of each connection must be closed as well.
 let server: net.Server
@@ -38,6 +58,7 @@ const closeSocket = async (socket: net.Socket) => {
 }
 
 describe('the flag', () => {
+  onRuntime(22)
   test('is set in before, so the handler already sees it', async () => {
     let seen: boolean | undefined
     const handler = middy()
@@ -87,6 +108,88 @@ describe('the flag', () => {
         context.callbackWaitsForEmptyEventLoop = true
       })({}, notAsked)
     expect(notAsked.callbackWaitsForEmptyEventLoop).toBe(true)
+  })
+})
+
+describe('on the Node.js 24 runtime (no callback handlers, no flag)', () => {
+  onRuntime(24)
+  test('the middleware sets nothing, in before, after or onError', async () => {
+    const contexts = [fakeContext(), fakeContext()]
+    const handler = middy()
+      .use(eventLoopRelease({ after: true, onError: true }))
+      .handler(async (event: { fail: boolean }) => {
+        if (event.fail) throw new Error('boom')
+      })
+    await handler({ fail: false }, contexts[0]!)
+    await expect(handler({ fail: true }, contexts[1]!)).rejects.toThrow('boom')
+    expect(contexts.map((context) => context.callbackWaitsForEmptyEventLoop)).toEqual([true, true])
+  })
+
+  test('the report still names what stays open across the freeze', async () => {
+    const reports: LeftoverReport[] = []
+    let timer: NodeJS.Timeout | undefined
+    await middy()
+      .use(eventLoopRelease({ reportLeftovers: (r) => reports.push(r) }))
+      .handler(async () => {
+        timer = setTimeout(() => {}, 60_000)
+      })({}, fakeContext({ awsRequestId: 'on-24' }))
+    clearTimeout(timer)
+    expect(reports).toMatchObject([
+      { phase: 'after', awsRequestId: 'on-24', added: { Timeout: 1 }, callbacks: false },
+    ])
+  })
+
+  // The warning is once per process, so it is read from a fresh one (the built package).
+  test("'warn' says what leftovers mean there, not what the flag would do", () => {
+    const entry = path.resolve('packages/event-loop-release/dist/index.js')
+    const script = `
+      const { default: eventLoopRelease } = await import(${JSON.stringify(entry)})
+      const warnings = []
+      process.on('warning', (warning) => warnings.push(warning.message))
+      const middleware = eventLoopRelease({ reportLeftovers: 'warn' })
+      const request = { event: {}, context: { callbackWaitsForEmptyEventLoop: true }, internal: {} }
+      middleware.before(request)
+      const timer = setTimeout(() => {}, 60_000)
+      middleware.after(request)
+      clearTimeout(timer)
+      setImmediate(() => console.log(JSON.stringify({ warnings, flag: request.context.callbackWaitsForEmptyEventLoop })))`
+    const output = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' },
+    })
+    const { warnings, flag } = JSON.parse(output)
+    expect(flag).toBe(true)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(
+      'left 1 Timeout active on the event loop; on Node.js 24 no response waits for them',
+    )
+    expect(warnings[0]).not.toContain('callbackWaitsForEmptyEventLoop')
+  })
+})
+
+describe('the runtime', () => {
+  test("is Lambda's AWS_EXECUTION_ENV where set, else this process's Node.js", () => {
+    expect(runtimeNodeMajor({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' })).toBe(24)
+    expect(runtimeTakesCallbacks({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' })).toBe(false)
+    expect(runtimeTakesCallbacks({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' })).toBe(true)
+    const major = Number(process.versions.node.split('.')[0])
+    expect(runtimeNodeMajor({})).toBe(major)
+    expect(runtimeNodeMajor({ AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE' })).toBe(major)
+  })
+
+  // Runs on every CI leg: on Node 20 and 22 the flag is set, on Node 24 (pnpm test:node24) not.
+  test('on this very Node.js, without AWS_EXECUTION_ENV, the middleware follows it', async () => {
+    const saved = process.env.AWS_EXECUTION_ENV
+    delete process.env.AWS_EXECUTION_ENV
+    try {
+      const context = fakeContext()
+      await middy()
+        .use(eventLoopRelease())
+        .handler(async () => {})({}, context)
+      expect(context.callbackWaitsForEmptyEventLoop).toBe(Number(process.versions.node.split('.')[0]) >= 24)
+    } finally {
+      if (saved !== undefined) process.env.AWS_EXECUTION_ENV = saved
+    }
   })
 })
 
