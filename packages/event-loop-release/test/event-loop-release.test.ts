@@ -115,9 +115,9 @@ describe('on the Node.js 24 runtime (no callback handlers, no flag)', () => {
   onRuntime(24)
   test('the middleware sets nothing, in before, after or onError', async () => {
     const contexts = [fakeContext(), fakeContext()]
-    const handler = middy()
+    const handler = middy<{ fail: boolean }>()
       .use(eventLoopRelease({ after: true, onError: true }))
-      .handler(async (event: { fail: boolean }) => {
+      .handler(async (event) => {
         if (event.fail) throw new Error('boom')
       })
     await handler({ fail: false }, contexts[0]!)

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type { Fleet } from './fleet.js'
-import type { Phase } from './profile.js'
+import type { EventSource, Phase } from './profile.js'
 import type { InvocationRecord, PhaseResult } from './results.js'
 import type { Sampler } from './sampler.js'
 
@@ -127,10 +127,11 @@ export interface FleetOptions {
    */
   recycleOnTimeout?: boolean
   /**
-   * The event of every invocation, or a function called per invocation. A phase's `event` wins.
+   * The event of every invocation, or a function called per invocation with `{ phase, index }`.
+   * A phase's `event` wins.
    * @default `{}`
    */
-  event?: unknown
+  event?: EventSource
   /**
    * Leave the environments running after `run` (for another run, or to inspect them).
    * @default `false`

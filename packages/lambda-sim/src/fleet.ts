@@ -167,7 +167,7 @@ export class Fleet {
    * if (record.ok) console.log(record.value)
    */
   async invoke(event: unknown): Promise<InvocationRecord> {
-    const { record, value } = await this.invokeOne({ event }, -1, this.directInvocations++)
+    const { record, value } = await this.invokeOne(event, -1, this.directInvocations++)
     return value === undefined ? record : { ...record, value }
   }
 
@@ -194,7 +194,8 @@ export class Fleet {
       this.options.onProgress?.({ ...progress, done: 0, failures })
       const caller = async () => {
         while (issued < total && !this.closed) {
-          const { record } = await this.invokeOne(phase, index, issued++)
+          const invocation = issued++
+          const { record } = await this.invokeOne(this.eventFor(phase, index, invocation), index, invocation)
           mine.push(record)
           records.push(record)
           if (!record.ok) failures += 1
@@ -216,13 +217,17 @@ export class Fleet {
     }
   }
 
+  /** A phase's event, else the fleet's: a function is called for this invocation. */
+  private eventFor(phase: Phase, phaseIndex: number, index: number): unknown {
+    const source = phase.event !== undefined ? phase.event : this.options.event
+    return typeof source === 'function' ? source({ phase: phaseIndex, index }) : (source ?? {})
+  }
+
   private async invokeOne(
-    phase: Phase,
+    event: unknown,
     phaseIndex: number,
     index: number,
   ): Promise<{ record: InvocationRecord; value?: unknown }> {
-    const source = phase.event !== undefined ? phase.event : this.options.event
-    const event = typeof source === 'function' ? source({ phase: phaseIndex, index }) : (source ?? {})
     const issuedAt = performance.now()
     const lease = await this.router.acquire()
     const { environment, result } = await this.deliver(lease.pooled.ready, event)

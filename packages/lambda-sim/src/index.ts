@@ -12,7 +12,14 @@ export { formatResults } from './format-results.js'
 export { type FakeContextOptions, fakeContext } from './lambda-context.js'
 export { type LatencySummary, percentile, summarizeLatency } from './percentiles.js'
 export { freePort, waitForPort } from './ports.js'
-export { describePhase, type Phase, type Profile, parseProfile } from './profile.js'
+export {
+  describePhase,
+  type EventInfo,
+  type EventSource,
+  type Phase,
+  type Profile,
+  parseProfile,
+} from './profile.js'
 export type { SerializedError } from './protocol.js'
 export { drainQueue, type QueueSourceOptions, type QueueSourceResult, sqsEvent } from './queue-source.js'
 export {

@@ -1,3 +1,19 @@
+/** Which invocation an event function is called for: its phase's index and its index there. */
+export interface EventInfo {
+  phase: number
+  index: number
+}
+
+/**
+ * The event of an invocation: a value sent as it is, or a function called once per invocation.
+ * (`unknown` would swallow the function form, leaving its parameter untyped under `strict`.)
+ *
+ * @example
+ * const fixed: EventSource = { id: 1 }
+ * const perInvocation: EventSource = ({ phase, index }) => ({ id: phase * 1000 + index })
+ */
+export type EventSource = ((info: EventInfo) => unknown) | string | number | boolean | null | object
+
 /**
  * One phase of a traffic profile. Its steps run in this order, each only when given:
  * 1. `reap`: abandon that fraction (0–1) of the idle environments, least recently used first;
@@ -20,7 +36,7 @@ export interface Phase {
    * The event for this phase's invocations, overriding the fleet's `event`; a function is called
    * once per invocation with `{ phase, index }`.
    */
-  event?: unknown
+  event?: EventSource
   /** A pause with no traffic, in ms. */
   pauseMs?: number
   /** The fraction (0–1) of idle environments to abandon, as Lambda reclaims idle environments. */

@@ -142,10 +142,9 @@ describe('Fleet routing', () => {
 describe('Fleet results', () => {
   test('failures are counted by code, else cause code, else name', async () => {
     const kinds = ['code', 'cause', 'name', undefined]
-    const { results, records } = await run(
-      { event: ({ index }: { index: number }) => ({ fail: kinds[index % 4] }) },
-      [{ invocations: 8 }],
-    )
+    const { results, records } = await run({ event: ({ index }) => ({ fail: kinds[index % 4] }) }, [
+      { invocations: 8 },
+    ])
     expect(results).toMatchObject({
       invocations: 8,
       successes: 2,
@@ -207,7 +206,7 @@ describe('Fleet results', () => {
     const hooks: string[] = []
     await runFleet({
       module,
-      event: ({ index }: { index: number }) => (index === 1 ? { fail: 'code' } : {}),
+      event: ({ index }) => (index === 1 ? { fail: 'code' } : {}),
       onProgress: (p) => progress.push(p),
       beforePhase: ({ index }) => {
         hooks.push(`before ${index}`)
