@@ -1,31 +1,42 @@
 import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, test } from '@jest/globals'
 
 /**
  * Imports an entry of the built package in a fresh Node process and lists the bare specifiers it
- * resolved, through a module resolution hook: what a user's function loads at cold start.
+ * resolved, through a module resolution hook: what a user's function loads at cold start. The
+ * hook writes them to a file synchronously: from Node 22 on hooks run on a thread of their own,
+ * whose console output can be lost when the process exits.
  */
 describe('each engine entry loads its own driver only', () => {
-  const run = (entry: string) =>
-    execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { register } from 'node:module'
-         register('data:text/javascript,' + encodeURIComponent(\`
-           export async function resolve(specifier, context, next) {
-             if (/^[@a-z]/.test(specifier) && !specifier.startsWith('node:')) console.log('LOADED ' + specifier)
-             return next(specifier, context)
-           }\`))
-         await import(${JSON.stringify(entry)})`,
-      ],
-      { cwd: path.resolve('packages/db-connection'), encoding: 'utf8' },
-    )
-      .split('\n')
-      .filter((line) => line.startsWith('LOADED '))
-      .map((line) => line.slice('LOADED '.length))
+  const run = (entry: string) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'entries-'))
+    const log = path.join(dir, 'resolved.txt')
+    try {
+      writeFileSync(log, '')
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { register } from 'node:module'
+           register('data:text/javascript,' + encodeURIComponent(\`
+             import { appendFileSync } from 'node:fs'
+             export async function resolve(specifier, context, next) {
+               if (/^[@a-z]/.test(specifier) && !specifier.startsWith('node:')) appendFileSync(${JSON.stringify(log)}, specifier + ' ')
+               return next(specifier, context)
+             }\`))
+           await import(${JSON.stringify(entry)})`,
+        ],
+        { cwd: path.resolve('packages/db-connection'), encoding: 'utf8' },
+      )
+      return readFileSync(log, 'utf8').split(' ').filter(Boolean)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
 
   test('the default (MySQL) entry never loads pg', () => {
     const specifiers = run('@middy-downstream/db-connection')
