@@ -136,14 +136,17 @@ describe('a reset socket', () => {
   const deleteObjects = (client: S3Client) =>
     client.send(new DeleteObjectsCommand({ Bucket: 'bucket', Delete: { Objects: [{ Key: 'object' }] } }))
 
-  test('a GET or PUT on a reused socket the server had closed is sent once more on a new socket', async () => {
+  // The server (or a NAT) forgets the idle connection without a word, as during a freeze: the
+  // client cannot see it before it sends. (A connection closed with a FIN is not used for this:
+  // whether the client reads the FIN before its next request depends on the Node version's
+  // scheduling; Node 24 reads it first and never reuses the socket.)
+  test('a GET or PUT on a reused socket the server had dropped is sent once more on a new socket', async () => {
     const resources = resourcesFor()
     const client = s3(resources.requestHandler)
     await get(client)
-    // The server drops the idle connection; the client has not read that yet.
-    server.closeIdleConnections()
+    server.expireIdleConnections()
     expect(await get(client)).toBe('hello')
-    server.closeIdleConnections()
+    server.expireIdleConnections()
     await expect(putObject(client)).resolves.toMatchObject({
       $metadata: { httpStatusCode: 200, attempts: 1 },
     })
@@ -171,7 +174,7 @@ describe('a reset socket', () => {
     const resources = resourcesFor()
     const client = s3(resources.requestHandler)
     await get(client)
-    server.closeIdleConnections()
+    server.expireIdleConnections()
     await expect(deleteObjects(client)).rejects.toThrow(aReset)
     expect(resources.stats.retries).toBe(0)
   })
@@ -180,7 +183,7 @@ describe('a reset socket', () => {
     const resources = resourcesFor({ retryOnReset: false })
     const client = s3(resources.requestHandler)
     await get(client)
-    server.closeIdleConnections()
+    server.expireIdleConnections()
     await expect(get(client)).rejects.toThrow(aReset)
   })
 
