@@ -2,10 +2,19 @@
 // without event-loop-release, and prints what happened.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LambdaEnvironment } from '@middy-downstream/lambda-sim'
+import { callbackHandlersSupported, LambdaEnvironment } from '@middy-downstream/lambda-sim'
 
 const module = path.join(path.dirname(fileURLToPath(import.meta.url)), 'handler.mjs')
 const timeoutMs = 1500
+
+if (!callbackHandlersSupported()) {
+  console.log(
+    `Node.js ${process.versions.node}: the Lambda runtime of Node.js 24 takes no callback-style handlers, so no` +
+      '\ninvocation waits for the event loop; event-loop-release only reports what an invocation left open there.' +
+      '\nRun this example on Node.js 22 or earlier to see the difference.',
+  )
+  process.exit(0)
+}
 
 for (const exportName of ['unmanagedCallbackHandler', 'callbackHandler']) {
   const environment = await LambdaEnvironment.start({ module, exportName, timeoutMs })

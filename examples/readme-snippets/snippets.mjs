@@ -30,8 +30,10 @@ const markingAbove = (lines, fence) => {
   if (last < 0 || !lines[last].trim().endsWith('-->')) return undefined
   let first = last
   while (first >= 0 && !lines[first].trimStart().startsWith('<!--')) first -= 1
-  const head = /^<!--\s*snippet:\s*(fragment|run)\b(.*)$/.exec(lines[first]?.trim() ?? '')
-  if (!head) return undefined
+  const text = lines[first]?.trim() ?? ''
+  if (!text.startsWith('<!-- snippet:')) return undefined
+  const head = /^<!--\s*snippet:\s*(fragment|run)\b(.*)$/.exec(text)
+  if (!head) throw new Error(`line ${first + 1}: a snippet marking is "fragment" or "run", got ${text}`)
   const [, kind, rest] = head
   const inline = (first === last ? rest.replace(/-->\s*$/, '') : rest).trim()
   const prelude =

@@ -5,7 +5,13 @@
  * worker threads, each loading its own copy of the handler module, and hands them the invocations.
  */
 import { callExport, invokeHandler, loadHandler } from './handler-host.js'
-import type { HostMessage, ReplyMessage } from './protocol.js'
+import {
+  type HostMessage,
+  type InitErrorMessage,
+  type ReadyMessage,
+  type ReplyMessage,
+  serializeError,
+} from './protocol.js'
 import { killProcess, startWorkers } from './worker-dispatch.js'
 
 const [modulePath, exportName = 'handler'] = process.argv.slice(2)
@@ -16,7 +22,7 @@ if (!modulePath) throw new Error('usage: environment-runner <handler module> [ex
 void process.stdout
 void process.stderr
 
-const send = (message: ReplyMessage | { type: 'ready'; initMs: number }) => process.send?.(message)
+const send = (message: ReplyMessage | ReadyMessage | InitErrorMessage) => process.send?.(message)
 
 const workers = Number(process.env.LAMBDA_SIM_WORKERS ?? 0)
 let serve: (message: HostMessage) => Promise<ReplyMessage>
@@ -31,7 +37,13 @@ if (workers > 0) {
   serve = dispatch.serve
   send({ type: 'ready', initMs: Date.now() - started })
 } else {
-  const hosted = await loadHandler(modulePath, exportName, true)
+  const hosted = await loadHandler(modulePath, exportName, true).catch((error: unknown) => {
+    console.error(error)
+    // Exit once the host has the reason: a throw could end the process before IPC delivers it.
+    const message: InitErrorMessage = { type: 'init-error', error: serializeError(error) }
+    process.send?.(message, () => process.exit(1))
+    return new Promise<never>(() => {})
+  })
   serve = (message) =>
     message.type === 'invoke' ? invokeHandler(hosted, message) : callExport(hosted, message)
   send({ type: 'ready', initMs: hosted.initMs })

@@ -149,11 +149,13 @@ export class LambdaEnvironment {
       }),
     )
     const initMs = await new Promise<number>((resolve, reject) => {
+      let initError = ''
       child.once('message', (message: EnvironmentMessage) => {
         if (message.type === 'ready') resolve(message.initMs)
+        if (message.type === 'init-error') initError = `: ${message.error.name}: ${message.error.message}`
       })
       child.once('exit', (code) =>
-        reject(new Error(`environment for ${options.module} exited during init (code ${code})`)),
+        reject(new Error(`environment for ${options.module} exited during init (code ${code})${initError}`)),
       )
     })
     const environment = new LambdaEnvironment(child, options, initMs)

@@ -28,6 +28,15 @@ export interface HostedHandler {
   enforceTimeout: boolean
 }
 
+/**
+ * Whether the runtime of this Node.js takes callback-style handlers: Lambda's runtimes up to
+ * Node.js 22 do; the Node.js 24 runtime refuses them at init, and so does an environment here.
+ *
+ * @example
+ * if (!callbackHandlersSupported()) console.log('make the handler async')
+ */
+export const callbackHandlersSupported = (): boolean => Number(process.versions.node.split('.')[0]) < 24
+
 /** Imports the handler module (the init phase), with `@middy/core` redirected when asked. */
 export const loadHandler = async (
   modulePath: string,
@@ -42,6 +51,10 @@ export const loadHandler = async (
   const loaded = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>
   const handler = loaded[exportName] as Handler
   if (typeof handler !== 'function') throw new Error(`${modulePath} exports no function named ${exportName}`)
+  if (handler.length >= 3 && !callbackHandlersSupported())
+    throw new Error(
+      `${exportName} is a callback-style handler (it takes 3 parameters): the Node.js ${process.versions.node.split('.')[0]} runtime supports only async handlers (callbacks ended with Node.js 22); make it async and return the result`,
+    )
   return { loaded, handler, initMs: Date.now() - start, enforceTimeout }
 }
 

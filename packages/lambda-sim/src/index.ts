@@ -9,6 +9,7 @@ export { type FaultMode, FaultProxy, type ProxiedConnection } from './fault-prox
 export { Fleet, runFleet } from './fleet.js'
 export type { FleetOptions, FleetProgress, FleetState, PhaseHookInfo } from './fleet-options.js'
 export { formatResults } from './format-results.js'
+export { callbackHandlersSupported } from './handler-host.js'
 export { type FakeContextOptions, fakeContext } from './lambda-context.js'
 export { type LatencySummary, percentile, summarizeLatency } from './percentiles.js'
 export { freePort, waitForPort } from './ports.js'

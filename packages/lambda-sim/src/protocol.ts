@@ -43,7 +43,13 @@ export interface ReadyMessage {
   initMs: number
 }
 
-export type EnvironmentMessage = ReplyMessage | ReadyMessage
+/** The handler module could not be loaded (or its handler is refused): sent before exiting. */
+export interface InitErrorMessage {
+  type: 'init-error'
+  error: SerializedError
+}
+
+export type EnvironmentMessage = ReplyMessage | ReadyMessage | InitErrorMessage
 
 export const serializeError = (error: unknown): SerializedError => {
   const e = error as {

@@ -1,4 +1,5 @@
 export {
+  callbackHandlersSupported,
   type EnvironmentOptions,
   exited,
   type FakeContextOptions,

@@ -1,7 +1,13 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
-import { FaultProxy, type InvocationResult, LambdaEnvironment, RedisServer } from '@middy-downstream/testing'
+import {
+  callbackHandlersSupported,
+  FaultProxy,
+  type InvocationResult,
+  LambdaEnvironment,
+  RedisServer,
+} from '@middy-downstream/testing'
 import { fault, type IoredisVersion, stats, until } from '../helpers.js'
 
 // Fixtures import '@middy-downstream/redis-connection', i.e. dist/: run `pnpm build` first.
@@ -88,16 +94,21 @@ export const lambdaSuite = (version: IoredisVersion): void => {
       expect(events.filter((e) => e.type === 'open')).toHaveLength(2)
     })
 
-    test('a callback-style invocation is not kept alive by the kept client, nor by a replaced one', async () => {
-      const managed = await startEnvironment(idleClosing.url, { exportName: 'callbackHandler' })
-      const raw = await startEnvironment(idleClosing.url, { exportName: 'rawCallbackHandler' })
-      // A module-scope ioredis client keeps the event loop busy: the invocation runs into its timeout.
-      expect(await raw.invoke({})).toMatchObject({ ok: false, timedOut: true })
-      expect(await managed.invoke({})).toMatchObject({ ok: true })
-      expect(await managed.invoke({})).toMatchObject({ ok: true })
-      await until(async () => (await idleClosing.info('connected_clients')) <= 2) // raw's client stays
-      expect(await managed.invoke({})).toMatchObject({ ok: true })
-    })
+    // Callback-style handlers exist up to the Node.js 22 runtime (lambda-sim refuses them on 24).
+    const onCallbackRuntimes = callbackHandlersSupported() ? test : () => {}
+    onCallbackRuntimes(
+      'a callback-style invocation is not kept alive by the kept client, nor by a replaced one',
+      async () => {
+        const managed = await startEnvironment(idleClosing.url, { exportName: 'callbackHandler' })
+        const raw = await startEnvironment(idleClosing.url, { exportName: 'rawCallbackHandler' })
+        // A module-scope ioredis client keeps the event loop busy: the invocation runs into its timeout.
+        expect(await raw.invoke({})).toMatchObject({ ok: false, timedOut: true })
+        expect(await managed.invoke({})).toMatchObject({ ok: true })
+        expect(await managed.invoke({})).toMatchObject({ ok: true })
+        await until(async () => (await idleClosing.info('connected_clients')) <= 2) // raw's client stays
+        expect(await managed.invoke({})).toMatchObject({ ok: true })
+      },
+    )
   })
 
   describe('never hangs', () => {
