@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { callbackHandlersSupported, LambdaEnvironment } from '../src/index.js'
+import { processState } from './process-state.js'
 
 const fixture = (name: string) => path.resolve('packages/lambda-sim/test/fixtures', name)
 const environments: LambdaEnvironment[] = []
@@ -15,12 +16,6 @@ const start = async (
 afterEach(async () => {
   await Promise.all(environments.splice(0).map((e) => e.close()))
 })
-
-const processState = async (pid: number): Promise<string> => {
-  const { readFile } = await import('node:fs/promises')
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!
-}
 
 describe('LambdaEnvironment', () => {
   test('keeps module scope across invocations and freezes the process between them', async () => {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, test } from '@jest/globals'
 import {
@@ -9,14 +8,10 @@ import {
   type LambdaEnvironment,
   runFleet,
 } from '../src/index.js'
+import { processState } from './process-state.js'
 
 const fixture = (name: string) => path.resolve('packages/lambda-sim/test/fixtures', name)
 const module = fixture('fleet-handler.mjs')
-
-const processState = async (pid: number): Promise<string> => {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!
-}
 
 /** Runs a profile and collects every invocation record, in the order they finished. */
 const run = async (options: Omit<FleetOptions, 'module'>, profile: Parameters<Fleet['run']>[0]) => {
