@@ -11,6 +11,13 @@ export type LifecycleEventType =
   | 'reap'
   | 'reset'
   | 'error'
+  // A permit of downstream-guard: granted, refused and waited for, refused for good (the
+  // invocation answered as throttled), given back, given back after its lease had expired.
+  | 'acquire'
+  | 'wait'
+  | 'throttle'
+  | 'return'
+  | 'expire'
 
 /** One thing that happened to a managed client. Never contains a secret. */
 export interface LifecycleEvent {
@@ -34,8 +41,15 @@ export interface LifecycleEvent {
   /** `release`/`close`: what was decided and why (e.g. `keep`, `utilization`, `broken`, `idle`). */
   action?: string
   reason?: string
-  /** `reap`: how many connections were killed; `close`: how many were closed at once (default 1). */
+  /**
+   * `reap`: how many connections were killed; `close`: how many were closed at once (default 1);
+   * `acquire`: how many permits of the downstream are held, this one included.
+   */
   count?: number
+  /** `acquire`, `throttle`: attempts made for the permit. */
+  attempts?: number
+  /** `wait`, `throttle`: which limit refused the permit (`concurrency`, `rate`, `unavailable`). */
+  limit?: string
   error?: { name: string; message: string; code?: string | number }
 }
 
@@ -51,6 +65,12 @@ export interface LifecycleCounters {
   reaped: number
   resets: number
   errors: number
+  /** downstream-guard: permits granted, refusals waited out, throttled answers, permits given back, leases that expired before their release. */
+  permitsAcquired: number
+  permitWaits: number
+  throttles: number
+  permitsReturned: number
+  leasesExpired: number
 }
 
 export const emptyCounters = (): LifecycleCounters => ({
@@ -64,6 +84,11 @@ export const emptyCounters = (): LifecycleCounters => ({
   reaped: 0,
   resets: 0,
   errors: 0,
+  permitsAcquired: 0,
+  permitWaits: 0,
+  throttles: 0,
+  permitsReturned: 0,
+  leasesExpired: 0,
 })
 
 export type EventListener = (event: LifecycleEvent) => void
@@ -163,6 +188,21 @@ export class EventSink {
         break
       case 'error':
         c.errors += 1
+        break
+      case 'acquire':
+        c.permitsAcquired += 1
+        break
+      case 'wait':
+        c.permitWaits += 1
+        break
+      case 'throttle':
+        c.throttles += 1
+        break
+      case 'return':
+        c.permitsReturned += 1
+        break
+      case 'expire':
+        c.leasesExpired += 1
         break
     }
   }

@@ -20,6 +20,11 @@ export interface RetryContext {
   /** Whether this error may be retried; called only while attempts and time remain. */
   isRetryable: (error: unknown) => boolean
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void
+  /**
+   * The delay the failed attempt itself asks for (a server's "retry after", a place in a queue),
+   * used instead of the backoff; `undefined` falls back to the backoff.
+   */
+  delayOf?: (error: unknown) => number | undefined
 }
 
 export class RetryGaveUp extends Error {
@@ -57,7 +62,7 @@ export const retryWithin = async <T>(
       // The last sleep is shortened to what is left, so the budget is used for one more attempt.
       const budget = context.deadline.remaining() - minAttemptMs
       if (budget <= 0 || lastChance) throw new RetryGaveUp(error, attemptNumber, 'deadline')
-      const wanted = nextDelay()
+      const wanted = context.delayOf?.(error) ?? nextDelay()
       const delayMs = Math.min(wanted, budget)
       lastChance = wanted >= budget
       context.onRetry?.({ attempt: attemptNumber, delayMs, error })

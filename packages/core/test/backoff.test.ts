@@ -71,6 +71,25 @@ describe('retryWithin', () => {
     expect(retries.length).toBeGreaterThan(0)
   })
 
+  test('sleeps what the failed attempt asks for, and the backoff when it asks for nothing', async () => {
+    const asked = [7, undefined, 3]
+    const delays: number[] = []
+    await retryWithin(
+      async (attempt) => {
+        if (attempt <= asked.length) throw new Error(`busy ${attempt}`)
+        return 'done'
+      },
+      {
+        deadline: Deadline.none(),
+        isRetryable: () => true,
+        delayOf: (error) => asked[Number(String((error as Error).message).split(' ')[1]) - 1],
+        onRetry: ({ delayMs }) => delays.push(delayMs),
+      },
+      { strategy: 'decorrelated', baseMs: 11, capMs: 11, maxAttempts: 10 },
+    )
+    expect(delays).toEqual([7, 11, 3])
+  })
+
   test('stops after maxAttempts', async () => {
     const gaveUp = await retryWithin(
       async () => {

@@ -49,14 +49,16 @@ export const downstreamGuard = <K extends string = 'guard'>(
   const settings = resolveSettings(options === undefined ? options : (rest as GuardOptions))
   const keys = new PermitKeys(settings.keyPrefix, settings.name, settings)
   const scopes = new WeakMap<object, PermitScope>()
+  const events = new EventSink(packageName, settings.name)
+  events.subscribe(settings.onEvent)
   const managed = createManagedMiddleware({
     name: 'downstream-guard',
     contextKey,
-    events: new EventSink(packageName, settings.name),
+    events,
     marginMs: settings.marginMs,
-    eager: true,
-    begin: (request, deadline) => {
-      const scope = new PermitScope(settings, keys, request.context, deadline)
+    eager: !settings.lazy,
+    begin: (request, deadline, ids) => {
+      const scope = new PermitScope(settings, keys, events, request.context, deadline, ids)
       scopes.set(request.context, scope)
       return scope
     },

@@ -1,4 +1,4 @@
-import { type OptionsSchema, validateOptions } from '@middy-downstream/core'
+import { type EventListener, type OptionsSchema, validateOptions } from '@middy-downstream/core'
 import {
   createRedisClient,
   ManagedRedis,
@@ -49,6 +49,17 @@ export interface GuardOptions {
   batchThrottle?: BatchThrottle
   /** Prefix of the guard's Redis keys. Default `middy-downstream:guard`. */
   keyPrefix?: string
+  /**
+   * Take no permit before the handler: the handler takes one around each block it marks with
+   * `context.guard.run(async () => …)`, held only while the block runs. Default false.
+   */
+  lazy?: boolean
+  /**
+   * Called with every permit event (`acquire`, `wait`, `throttle`, `return`, `expire`, `error`),
+   * e.g. `powertoolsListener(...)`; the events are also published on `node:diagnostics_channel`.
+   * Default: none.
+   */
+  onEvent?: EventListener
 }
 
 export const defaults = {
@@ -61,9 +72,11 @@ export const defaults = {
   redisTimeoutMs: 1000,
   batchThrottle: 'report' as BatchThrottle,
   keyPrefix: 'middy-downstream:guard',
+  lazy: false,
 }
 
-export type GuardSettings = Omit<Required<GuardOptions>, 'concurrency' | 'rate' | 'redis'> & {
+export type GuardSettings = Omit<Required<GuardOptions>, 'concurrency' | 'rate' | 'redis' | 'onEvent'> & {
+  onEvent?: EventListener
   concurrency?: number
   rate?: number
   redis: ManagedRedis<RedisClient>
@@ -88,6 +101,8 @@ const schema: OptionsSchema = {
   redisTimeoutMs: { type: 'number', min: 1, fix: 'milliseconds, e.g. 1000' },
   batchThrottle: { type: 'oneOf', values: ['report', 'throw'] },
   keyPrefix: { type: 'string', nonEmpty: true },
+  lazy: { type: 'boolean' },
+  onEvent: { type: 'function' },
 }
 
 /**

@@ -1,111 +1,82 @@
-import { randomUUID } from 'node:crypto'
 import {
   Deadline,
-  RetryGaveUp,
-  remainingTimeMs,
-  retryWithin,
+  describeError,
+  type EventSink,
+  ReleasedError,
   type ScopeHooks,
   withTimeout,
 } from '@middy-downstream/core'
 import type { RedisClient, RedisScope } from '@middy-downstream/redis-connection'
-import { ThrottledError } from './errors.js'
-import type { GuardSettings } from './options.js'
-import type { AcquireAnswer, PermitKeys } from './permits.js'
+import { type GuardSettings, packageName } from './options.js'
+import { Permit, type PermitOwner } from './permit.js'
+import type { PermitKeys } from './permits.js'
 
 /** What the handler can read about its permit, on `context.guard` (or the chosen key). */
 export interface PermitInfo {
   downstream: string
-  /** `held`: a lease is held; `unguarded`: Redis was unreachable and `failOpen` let it run. */
+  /**
+   * `held`: a lease is held; `unguarded`: Redis was unreachable and `failOpen` let it run;
+   * `refused`: no permit in time; `released`: given back. With `lazy`, the latest block's permit
+   * (`pending` before the first block).
+   */
   state: 'pending' | 'held' | 'unguarded' | 'refused' | 'released'
   leaseId: string
-  /** Milliseconds spent waiting for the permit. */
+  /** Milliseconds spent waiting for the permit (with `lazy`: for every block of the invocation). */
   waitedMs: number
-}
-
-/** A refusal, as retryWithin sees it: retryable while time remains. */
-class Denied extends Error {
-  constructor(readonly answer: Extract<AcquireAnswer, { granted: false }>) {
-    super(`denied by ${answer.limit}`)
-  }
+  /**
+   * Runs `block` holding a permit and gives it back when the block settles, on every path (a
+   * throw, an early return, the invocation's end). With `lazy: true` each call takes a permit of
+   * its own, waiting as the options say, and throws a `ThrottledError` without one; otherwise the
+   * invocation already holds its permit and the block just runs.
+   */
+  run<T>(block: () => Promise<T> | T): Promise<T>
 }
 
 /**
- * One invocation's permit: acquired before the handler (waiting with jitter while the time allows),
- * given back after it. The lease id fences the release: a lease that expired is not there any more,
- * so releasing it late touches no other holder's permit.
+ * One invocation's claim on the downstream: with `lazy` off, one permit acquired before the
+ * handler; with `lazy` on, a permit per `run` block. Every permit still held when the invocation
+ * ends (a block still running at the deadline, an early return) is given back then.
  */
-export class PermitScope implements ScopeHooks<PermitInfo> {
+export class PermitScope implements ScopeHooks<PermitInfo>, PermitOwner {
   readonly handle: PermitInfo
   private redis?: RedisScope<RedisClient>
+  private readonly held = new Set<Permit>()
+  private released = false
 
   constructor(
-    private readonly settings: GuardSettings,
-    private readonly keys: PermitKeys,
-    private readonly context: unknown,
-    private readonly deadline: Deadline,
+    readonly settings: GuardSettings,
+    readonly keys: PermitKeys,
+    readonly events: EventSink,
+    readonly context: unknown,
+    readonly deadline: Deadline,
+    readonly ids: { awsRequestId?: string; functionName?: string },
   ) {
-    this.handle = { downstream: settings.name, state: 'pending', leaseId: randomUUID(), waitedMs: 0 }
+    const scope = this
+    this.handle = {
+      downstream: settings.name,
+      state: 'pending',
+      leaseId: '',
+      waitedMs: 0,
+      run: (block) => scope.run(block),
+    }
   }
 
+  /** The invocation's permit, before the handler (`lazy` off). */
   async acquire(): Promise<void> {
-    const started = Date.now()
-    try {
-      await retryWithin(() => this.attempt(), this.waitContext(), {
-        maxAttempts: Number.POSITIVE_INFINITY,
-        minAttemptMs: 0,
-        strategy: 'decorrelated',
-        baseMs: 20,
-        capMs: 500,
-      })
-      this.handle.state = 'held'
-    } catch (error) {
-      const cause = error instanceof RetryGaveUp ? error.lastError : error
-      if (cause instanceof Denied) throw this.refuse(cause.answer.limit, cause.answer.retryAfterMs)
-      // The call may have been granted after all: remove the lease, without waiting on a dead Redis.
-      void this.forget()
-      if (this.settings.failOpen) {
-        this.handle.state = 'unguarded'
-        return
-      }
-      throw this.refuse('unavailable', 1000, cause)
-    } finally {
-      this.handle.waitedMs = Date.now() - started
-    }
+    await this.take()
   }
 
   async release(): Promise<void> {
-    if (this.handle.state === 'held') {
-      this.handle.state = 'released'
-      await this.forget()
-    }
+    this.released = true
+    await Promise.all([...this.held].map((permit) => this.giveBack(permit)))
     const redis = this.redis
     this.redis = undefined
     await redis?.release()
   }
 
-  over(): boolean {
-    return this.deadline.remaining() + this.settings.marginMs < 0
-  }
-
-  private waitContext() {
-    const { maxWaitMs } = this.settings
-    const waitEnd = Math.min(this.deadline.expiresAt, Date.now() + maxWaitMs)
-    return { deadline: new Deadline(waitEnd), isRetryable: (error: unknown) => error instanceof Denied }
-  }
-
-  private async attempt(): Promise<void> {
-    const answer = await this.redisCall((client) =>
-      this.keys.acquire(client, this.handle.leaseId, this.leaseMs()),
-    )
-    if (!answer.granted) throw new Denied(answer)
-  }
-
-  /** The holder's remaining time plus the margin: a frozen or reclaimed holder's lease runs out. */
-  private leaseMs(): number {
-    const remaining = remainingTimeMs(this.context)
-    return remaining === undefined
-      ? this.settings.leaseWithoutClockMs
-      : remaining + this.settings.leaseMarginMs
+  async redisCall<T>(call: (client: RedisClient) => Promise<T>): Promise<T> {
+    this.redis ??= this.settings.redis.begin(this.context as object | undefined)
+    return this.withinTimeout(call(await this.redis.client()))
   }
 
   /**
@@ -113,24 +84,64 @@ export class PermitScope implements ScopeHooks<PermitInfo> {
    * invocation's deadline (an early return released by the next invocation) it runs in a scope of
    * its own, bounded by `redisTimeoutMs`.
    */
-  private async forget(): Promise<void> {
+  async forget(leaseId: string): Promise<boolean | undefined> {
     const own =
       this.redis && !this.redis.deadline.expired
         ? undefined
         : this.settings.redis.begin(new Deadline(Date.now() + this.settings.redisTimeoutMs))
     try {
       const client = await (own ?? this.redis!).client()
-      await this.withinTimeout(this.keys.release(client, this.handle.leaseId))
-    } catch {
-      // the lease expires by itself
+      return await this.withinTimeout(this.keys.release(client, leaseId))
+    } catch (error) {
+      this.events.emit({ ...this.ids, type: 'error', reason: 'release', error: describeError(error) })
+      return undefined // the lease expires by itself
     } finally {
       await own?.release()
     }
   }
 
-  private async redisCall<T>(call: (client: RedisClient) => Promise<T>): Promise<T> {
-    this.redis ??= this.settings.redis.begin(this.context as object | undefined)
-    return this.withinTimeout(call(await this.redis.client()))
+  private async run<T>(block: () => Promise<T> | T): Promise<T> {
+    if (this.released) {
+      throw new ReleasedError(
+        `${packageName}: guard.run was called after the invocation ended; call it inside the handler`,
+        { package: packageName },
+      )
+    }
+    if (!this.settings.lazy) return block()
+    const permit = await this.take()
+    try {
+      return await block()
+    } finally {
+      await this.giveBack(permit)
+    }
+  }
+
+  /** Takes a permit and shows it on the handle; a refusal is shown there too, then thrown. */
+  private async take(): Promise<Permit> {
+    const permit = new Permit(this)
+    this.handle.leaseId = permit.leaseId
+    this.handle.state = 'pending'
+    try {
+      await permit.acquire()
+      if (permit.state === 'held') this.held.add(permit)
+      // The invocation ended while this block waited (a timeout): the permit goes back at once.
+      if (this.released) {
+        await this.giveBack(permit)
+        throw new ReleasedError(`${packageName}: the invocation ended while guard.run waited for a permit`, {
+          package: packageName,
+        })
+      }
+      return permit
+    } finally {
+      this.handle.state = permit.state
+      this.handle.waitedMs += permit.waitedMs
+    }
+  }
+
+  private async giveBack(permit: Permit): Promise<void> {
+    if (!this.held.delete(permit)) return
+    await permit.release()
+    if (this.handle.leaseId === permit.leaseId) this.handle.state = permit.state
   }
 
   private withinTimeout<T>(call: Promise<T>): Promise<T> {
@@ -140,10 +151,5 @@ export class PermitScope implements ScopeHooks<PermitInfo> {
       redisTimeoutMs,
       () => new Error(`Redis did not answer within ${redisTimeoutMs} ms`),
     )
-  }
-
-  private refuse(limit: ThrottledError['limit'], retryAfterMs: number, cause?: unknown): ThrottledError {
-    this.handle.state = 'refused'
-    return new ThrottledError(this.settings.name, limit, retryAfterMs, cause)
   }
 }
