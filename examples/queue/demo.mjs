@@ -23,7 +23,8 @@ const rows = []
 try {
   for (const scenario of [
     { name: 'no guard' },
-    { name: `downstream-guard, concurrency ${shape.downstreamLimit}`, guardRedisUrl: redis.url },
+    { name: `downstream-guard, a permit per batch`, guardRedisUrl: redis.url },
+    { name: `downstream-guard, a permit per call (lazy)`, guardRedisUrl: redis.url, guardMode: 'record' },
     { name: `ESM maximum concurrency ${shape.downstreamLimit}`, maximumConcurrency: shape.downstreamLimit },
   ]) {
     log(`running: ${scenario.name}`)

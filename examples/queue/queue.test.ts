@@ -33,4 +33,13 @@ it('without a guard the downstream is overloaded; with it, never, and every mess
     processedTwiceOrMore: 0,
   })
   expect(guarded.peakInFlight).toBeLessThanOrEqual(2)
-}, 120_000)
+
+  const perCall = await runScenario({ ...small, name: 'guard, lazy', guardRedisUrl: redis.url, guardMode: 'record' })
+  expect(perCall).toMatchObject({
+    overloads: 0,
+    deadLettered: 0,
+    processedOnce: 120,
+    processedTwiceOrMore: 0,
+  })
+  expect(perCall.peakInFlight).toBeLessThanOrEqual(2)
+}, 180_000)

@@ -4,8 +4,10 @@ export interface ScenarioOptions {
   environments?: number
   downstreamLimit?: number
   guardRedisUrl?: string
+  guardMode?: 'batch' | 'record'
   maximumConcurrency?: number
   timeoutMs?: number
+  batchWorkMs?: number
   visibilityTimeoutMs?: number
   maxReceiveCount?: number
   onProgress?: (line: string) => void
@@ -20,6 +22,7 @@ export interface ScenarioRow {
   deadLettered: number
   processedOnce: number
   processedTwiceOrMore: number
+  servedTwiceOrMore: number
   peakInFlight: number
   drainSeconds: number
 }
