@@ -34,7 +34,12 @@ it('without a guard the downstream is overloaded; with it, never, and every mess
   })
   expect(guarded.peakInFlight).toBeLessThanOrEqual(2)
 
-  const perCall = await runScenario({ ...small, name: 'guard, lazy', guardRedisUrl: redis.url, guardMode: 'record' })
+  const perCall = await runScenario({
+    ...small,
+    name: 'guard, lazy',
+    guardRedisUrl: redis.url,
+    guardMode: 'record',
+  })
   expect(perCall).toMatchObject({
     overloads: 0,
     deadLettered: 0,

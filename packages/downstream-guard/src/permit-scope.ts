@@ -51,13 +51,12 @@ export class PermitScope implements ScopeHooks<PermitInfo>, PermitOwner {
     readonly deadline: Deadline,
     readonly ids: { awsRequestId?: string; functionName?: string },
   ) {
-    const scope = this
     this.handle = {
       downstream: settings.name,
       state: 'pending',
       leaseId: '',
       waitedMs: 0,
-      run: (block) => scope.run(block),
+      run: (block) => this.run(block),
     }
   }
 

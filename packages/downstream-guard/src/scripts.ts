@@ -65,8 +65,8 @@ if refused then
     if not rank then redis.call('ZADD', KEYS[3], now, id) end
     redis.call('ZADD', KEYS[4], now + staleMs, id)
     local last = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')
-    redis.call('PEXPIREAT', KEYS[3], math.ceil(tonumber(last[2])) + 1000)
-    redis.call('PEXPIREAT', KEYS[4], math.ceil(tonumber(last[2])) + 1000)
+    redis.call('PEXPIRE', KEYS[3], math.ceil(tonumber(last[2]) - now) + 1000)
+    redis.call('PEXPIRE', KEYS[4], math.ceil(tonumber(last[2]) - now) + 1000)
   end
   return { 0, refused, retry, held, ahead }
 end
@@ -79,7 +79,8 @@ if rank then
 end
 redis.call('ZADD', KEYS[1], now + leaseMs, id)
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2])) + 1000)
+-- Relative to the script's clock, so a key never outlives its last lease by more than a second.
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(last[2]) - now) + 1000)
 return { 1, 'ok', 0, held + 1, 0 }
 `
 

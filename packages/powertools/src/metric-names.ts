@@ -27,8 +27,9 @@ const errorMetric = (event: LifecycleEvent): string | undefined => {
 
 /**
  * The counts an event adds: connections opened, reused, validated (and failed), retried, closed,
- * reaped, errors (capacity and deadline ones also on their own), and release decisions
- * (`ReleaseKeep`, `ReleaseClose`, `ReleaseDestroy`).
+ * reaped, errors (capacity and deadline ones also on their own), release decisions
+ * (`ReleaseKeep`, `ReleaseClose`, `ReleaseDestroy`), and downstream-guard's permits (`PermitsAcquired`,
+ * `PermitWaits`, `Throttles` and `Throttles<Limit>`, `PermitsReturned`, `LeasesExpired`).
  */
 export const metricsOf = (event: LifecycleEvent): MetricPoint[] => {
   switch (event.type) {
@@ -58,6 +59,19 @@ export const metricsOf = (event: LifecycleEvent): MetricPoint[] => {
       const specific = errorMetric(event)
       return [{ name: 'Errors', value: 1 }, ...(specific ? [{ name: specific, value: 1 }] : [])]
     }
+    case 'acquire':
+      return [{ name: 'PermitsAcquired', value: 1 }]
+    case 'wait':
+      return [{ name: 'PermitWaits', value: 1 }]
+    case 'throttle':
+      return [
+        { name: 'Throttles', value: 1 },
+        ...(event.limit ? [{ name: `Throttles${capitalised(event.limit)}`, value: 1 }] : []),
+      ]
+    case 'return':
+      return [{ name: 'PermitsReturned', value: 1 }]
+    case 'expire':
+      return [{ name: 'LeasesExpired', value: 1 }]
     default:
       return []
   }

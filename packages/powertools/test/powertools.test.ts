@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals'
 import middy from '@middy/core'
 import { EventSink, type LifecycleEvent } from '@middy-downstream/core'
+import { downstreamGuard, type GuardContext } from '@middy-downstream/downstream-guard'
 import { type RedisConnectionContext, redisConnection } from '@middy-downstream/redis-connection'
 import { fakeContext, RedisServer } from '@middy-downstream/testing'
 import type { Context } from 'aws-lambda'
@@ -98,6 +99,36 @@ describe('with a real middleware (redis-connection) and the Powertools middlewar
     expect(metricValues(second!)).not.toHaveProperty('ConnectionsOpened')
     expect(JSON.stringify(written)).not.toContain('password')
   })
+
+  test('downstream-guard’s permits: a log line per permit event and their counts, per invocation', async () => {
+    const logger = newLogger()
+    const metrics = newMetrics()
+    const handler = middy()
+      .use(injectLambdaContext(logger))
+      .use(logMetrics(metrics))
+      .use(
+        downstreamGuard({
+          name: 'legacy-billing',
+          redis: { url: `redis://${redis.host}:${redis.port}` },
+          concurrency: 2,
+          onEvent: powertoolsListener({ logger, metrics }),
+        }),
+      )
+      .handler(async (_event, context) => context.guard.state)
+    const context = fakeContext({ awsRequestId: 'guarded-request' }) as GuardContext & Context
+    expect(await handler({}, context)).toBe('held')
+    // (The first test's listener still logs the shared Redis client's own events: only the guard's here.)
+    const guardLines = logLines().filter((line) => String(line.message).includes('downstream-guard'))
+    expect(guardLines.map(({ message }) => message)).toEqual([
+      expect.stringMatching(/^@middy-downstream\/downstream-guard: permit for legacy-billing acquired/),
+      expect.stringMatching(/^@middy-downstream\/downstream-guard: permit for legacy-billing given back/),
+    ])
+    expect(guardLines[0]).toMatchObject({
+      function_request_id: 'guarded-request',
+      downstream: { type: 'acquire', awsRequestId: 'guarded-request', functionName: 'test-function' },
+    })
+    expect(metricValues(emfBlobs()[0]!)).toMatchObject({ PermitsAcquired: 1, PermitsReturned: 1 })
+  })
 })
 
 describe('what each event becomes', () => {
@@ -166,6 +197,46 @@ describe('what each event becomes', () => {
       DbReleaseClose: 1,
       DbConnectionsReaped: 3,
       DbUnreadBodiesDestroyed: 4,
+    })
+  })
+
+  test('downstream-guard’s permit events: waiting at info, throttled and expired at warn, each counted', () => {
+    const logger = newLogger()
+    const metrics = newMetrics()
+    const sink = new EventSink('@middy-downstream/downstream-guard', 'legacy-billing')
+    sink.subscribe(powertoolsListener({ logger, metrics }))
+    sink.emit({ type: 'wait', limit: 'concurrency', awsRequestId: 'r-2' })
+    sink.emit({ type: 'acquire', durationMs: 120, attempts: 4, awsRequestId: 'r-2' })
+    sink.emit({ type: 'return', durationMs: 300, awsRequestId: 'r-2' })
+    sink.emit({ type: 'throttle', limit: 'rate', durationMs: 900, attempts: 9 })
+    sink.emit({ type: 'expire', durationMs: 31_000, reason: 'late-release' })
+    metrics.publishStoredMetrics()
+    expect(logLines().map(({ level, message }) => [level, message])).toEqual([
+      [
+        'INFO',
+        '@middy-downstream/downstream-guard: waiting for a permit for legacy-billing: its concurrency limit is reached',
+      ],
+      ['DEBUG', '@middy-downstream/downstream-guard: permit for legacy-billing acquired after 120 ms'],
+      ['DEBUG', '@middy-downstream/downstream-guard: permit for legacy-billing given back after 300 ms'],
+      [
+        'WARN',
+        '@middy-downstream/downstream-guard: no permit for legacy-billing (rate) after 900 ms: throttled',
+      ],
+      [
+        'WARN',
+        '@middy-downstream/downstream-guard: permit for legacy-billing had expired before its release, after 31000 ms: the lease was shorter than the work',
+      ],
+    ])
+    expect(logLines()[1]).toMatchObject({
+      downstream: { type: 'acquire', awsRequestId: 'r-2', functionName: 'orders-function', attempts: 4 },
+    })
+    expect(metricValues(emfBlobs()[0]!)).toEqual({
+      PermitWaits: 1,
+      PermitsAcquired: 1,
+      PermitsReturned: 1,
+      Throttles: 1,
+      ThrottlesRate: 1,
+      LeasesExpired: 1,
     })
   })
 
