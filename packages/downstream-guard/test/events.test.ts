@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { type LifecycleEvent, lifecycleChannelName } from '@middy-downstream/core'
 import { fakeContext, freePort, RedisServer } from '@middy-downstream/testing'
 import type { GuardOptions } from '../src/index.js'
-import { guardedHandler, uniqueName, until } from './helpers.js'
+import { countOf, guardedHandler, uniqueName, until } from './helpers.js'
 
 // The permit events, as the other packages emit theirs: to `onEvent` and on diagnostics_channel,
 // with the request id and the function name, never a secret.
@@ -19,8 +19,7 @@ afterAll(async () => {
 })
 
 const url = () => `redis://:${secret}@${redis.host}:${redis.port}`
-const leases = async (name: string) =>
-  Number(await redis.cli('ZCARD', `middy-downstream:guard:{${name}}:leases`))
+const leases = (name: string) => countOf(redis, name)
 
 const recorder = (name: string, more: Partial<GuardOptions> = {}) => {
   const events: LifecycleEvent[] = []

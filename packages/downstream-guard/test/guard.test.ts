@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { fakeContext, freePort, RedisServer } from '@middy-downstream/testing'
+import { describe, expect, it } from '@jest/globals'
+import { fakeContext, freePort } from '@middy-downstream/testing'
 import { type PermitInfo, ThrottledError } from '../src/index.js'
-import { guardedHandler, uniqueName, until } from './helpers.js'
+import { countOf, guardedHandler, privateRedis, uniqueName, until } from './helpers.js'
 
-let redis: RedisServer
-beforeAll(async () => {
-  redis = await RedisServer.start()
-})
-afterAll(async () => {
-  await redis?.dispose()
-})
-
-const leases = async (name: string) =>
-  Number(await redis.cli('ZCARD', `middy-downstream:guard:{${name}}:leases`))
-const options = (name: string) => ({ name, redis: { url: redis.url }, concurrency: 5 })
+const redis = privateRedis()
+const leases = (name: string) => countOf(redis.server, name)
+const options = (name: string) => ({ name, redis: { url: redis.server.url }, concurrency: 5 })
 
 describe('permits are leases given back on every path', () => {
   it('holds a lease while the handler runs and gives it back after it', async () => {
@@ -54,7 +46,7 @@ describe('permits are leases given back on every path', () => {
 
   it('a late release of an expired lease leaves the next holder’s lease alone (fencing by lease id)', async () => {
     const name = uniqueName('fence')
-    const settings = { name, redis: { url: redis.url }, concurrency: 1, leaseMarginMs: 0, marginMs: 0 }
+    const settings = { name, redis: { url: redis.server.url }, concurrency: 1, leaseMarginMs: 0, marginMs: 0 }
     let releaseFirst: () => void = () => {}
     let secondHolding: () => void = () => {}
     let releaseSecond: () => void = () => {}
@@ -112,7 +104,7 @@ describe('limits', () => {
     const name = uniqueName('rate')
     const rate = 20
     const burst = 5
-    const handler = guardedHandler({ name, redis: { url: redis.url }, rate, burst, maxWaitMs: 0 })
+    const handler = guardedHandler({ name, redis: { url: redis.server.url }, rate, burst, maxWaitMs: 0 })
     let granted = 0
     let refused = 0
     const started = Date.now()
@@ -136,7 +128,7 @@ describe('limits', () => {
 
   it('serves waiters first come, first served: a newcomer never overtakes a longer waiter', async () => {
     const name = uniqueName('fifo')
-    const waiters = async () => Number(await redis.cli('ZCARD', `middy-downstream:guard:{${name}}:waiters`))
+    const waiters = () => countOf(redis.server, name, 'waiters')
     const order: string[] = []
     let releaseHolder: () => void = () => {}
     const holder = guardedHandler(
@@ -163,7 +155,7 @@ describe('limits', () => {
   it('waits for a permit while the remaining time allows', async () => {
     const name = uniqueName('wait')
     // 3 per second: a fractional interval (333.3 ms) between permits.
-    const handler = guardedHandler({ name, redis: { url: redis.url }, rate: 3, marginMs: 0 })
+    const handler = guardedHandler({ name, redis: { url: redis.server.url }, rate: 3, marginMs: 0 })
     const answers = (await Promise.all(
       Array.from({ length: 3 }, () => handler({}, fakeContext({ timeoutMs: 5000 }))),
     )) as PermitInfo[]

@@ -1,4 +1,6 @@
+import { afterAll, beforeAll } from '@jest/globals'
 import middy, { type MiddlewareObj } from '@middy/core'
+import { type RedisOptions, RedisServer } from '@middy-downstream/testing'
 import type { Context } from 'aws-lambda'
 import { downstreamGuard, type GuardContext, type GuardOptions } from '../src/index.js'
 
@@ -31,3 +33,22 @@ export const until = async (check: () => Promise<boolean> | boolean, timeoutMs =
 let counter = 0
 /** A downstream name no other test of the file uses. */
 export const uniqueName = (label: string): string => `${label}-${process.pid}-${++counter}`
+
+/** How many members one of a downstream's sorted sets has (`leases`, `waiters`), read with redis-cli. */
+export const countOf = async (
+  redis: RedisServer,
+  name: string,
+  set: 'leases' | 'waiters' = 'leases',
+): Promise<number> => Number(await redis.cli('ZCARD', `middy-downstream:guard:{${name}}:${set}`))
+
+/** A private Redis for the file: started before its tests, disposed after them. */
+export const privateRedis = (options?: RedisOptions): { readonly server: RedisServer } => {
+  const holder: { server: RedisServer } = { server: undefined as unknown as RedisServer }
+  beforeAll(async () => {
+    holder.server = await RedisServer.start(options)
+  })
+  afterAll(async () => {
+    await holder.server?.dispose()
+  })
+  return holder
+}

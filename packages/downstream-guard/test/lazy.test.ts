@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import middy from '@middy/core'
 import { ReleasedError } from '@middy-downstream/core'
-import { fakeContext, RedisServer } from '@middy-downstream/testing'
+import { fakeContext } from '@middy-downstream/testing'
 import type { Context } from 'aws-lambda'
 import { downstreamGuard, type GuardOptions, type PermitInfo, ThrottledError } from '../src/index.js'
-import { type GuardedContext, guardedHandler, uniqueName, until } from './helpers.js'
+import { countOf, type GuardedContext, guardedHandler, privateRedis, uniqueName, until } from './helpers.js'
 
-let redis: RedisServer
-beforeAll(async () => {
-  redis = await RedisServer.start()
-})
-afterAll(async () => {
-  await redis?.dispose()
-})
-
-const leases = async (name: string) =>
-  Number(await redis.cli('ZCARD', `middy-downstream:guard:{${name}}:leases`))
+const redis = privateRedis()
+const leases = (name: string) => countOf(redis.server, name)
 const lazy = (name: string, more: Partial<GuardOptions> = {}): GuardOptions => ({
   name,
-  redis: { url: redis.url },
+  redis: { url: redis.server.url },
   concurrency: 1,
   lazy: true,
   ...more,

@@ -57,18 +57,19 @@ describe('with a real middleware (redis-connection) and the Powertools middlewar
   })
   afterAll(() => redis?.dispose())
 
-  test('each invocation logs its events with its request id and flushes its counts as EMF', async () => {
+  /** A Middy chain with Powertools' middlewares in front, and a listener writing to them. */
+  const logged = () => {
     const logger = newLogger()
     const metrics = newMetrics()
-    const handler = middy()
-      .use(injectLambdaContext(logger))
-      .use(logMetrics(metrics))
-      .use(
-        redisConnection({
-          url: `redis://${redis.host}:${redis.port}`,
-          onEvent: powertoolsListener({ logger, metrics }),
-        }),
-      )
+    const onEvent = powertoolsListener({ logger, metrics })
+    const url = `redis://${redis.host}:${redis.port}`
+    return { url, onEvent, base: middy().use(injectLambdaContext(logger)).use(logMetrics(metrics)) }
+  }
+
+  test('each invocation logs its events with its request id and flushes its counts as EMF', async () => {
+    const { url, onEvent, base } = logged()
+    const handler = base
+      .use(redisConnection({ url, onEvent }))
       .handler(async (_event, context) => context.redis.incr('visits'))
 
     // Middy types the wrapped handler as taking the context the middleware promises. The
@@ -101,19 +102,9 @@ describe('with a real middleware (redis-connection) and the Powertools middlewar
   })
 
   test('downstream-guard’s permits: a log line per permit event and their counts, per invocation', async () => {
-    const logger = newLogger()
-    const metrics = newMetrics()
-    const handler = middy()
-      .use(injectLambdaContext(logger))
-      .use(logMetrics(metrics))
-      .use(
-        downstreamGuard({
-          name: 'legacy-billing',
-          redis: { url: `redis://${redis.host}:${redis.port}` },
-          concurrency: 2,
-          onEvent: powertoolsListener({ logger, metrics }),
-        }),
-      )
+    const { url, onEvent, base } = logged()
+    const handler = base
+      .use(downstreamGuard({ name: 'legacy-billing', redis: { url }, concurrency: 2, onEvent }))
       .handler(async (_event, context) => context.guard.state)
     const context = fakeContext({ awsRequestId: 'guarded-request' }) as GuardContext & Context
     expect(await handler({}, context)).toBe('held')
