@@ -25,7 +25,8 @@ export type DownstreamGuardMiddleware<K extends string> = MiddlewareObj<
 /**
  * Middy middleware: takes a permit for a named downstream before the handler and gives it back
  * after it (also after an error, and after an early return at the latest when the environment's
- * next invocation begins). Permits are leases in Redis shared by every function of the fleet that
+ * next invocation begins); with `lazy: true`, only around each block the handler marks with
+ * `context.guard.run(block)`. Permits are leases in Redis shared by every function of the fleet that
  * guards the same name: at most `concurrency` held at once, at most `rate` granted per second.
  * Without a permit in time the invocation answers for itself: a partial batch response for SQS,
  * Kinesis and DynamoDB Streams, 503 (429 for the rate) for API Gateway and function URLs, else a
