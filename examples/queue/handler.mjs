@@ -3,7 +3,7 @@
 // GUARD_MODE=batch takes one permit per invocation, before the handler (its batch's calls are made
 // one at a time); GUARD_MODE=record takes one around each call (`lazy`, `context.guard.run`).
 import middy from '@middy/core'
-import downstreamGuard from '@middy-downstream/downstream-guard'
+import downstreamGuard, { ThrottledError } from '@middy-downstream/downstream-guard'
 
 const {
   DOWNSTREAM_URL,
@@ -32,16 +32,20 @@ const callDownstream = async (record) => {
 const consume = async (event, context) => {
   const batchItemFailures = []
   const processed = []
+  let throttled = 0
   const guarded = context.guard?.run ?? ((call) => call())
   for (const record of event.Records) {
     const ok =
       context.getRemainingTimeInMillis() > recordCutoffMs &&
       // No permit in time (a ThrottledError) or a network error: the message comes back.
-      (await guarded(() => callDownstream(record)).catch(() => false))
+      (await guarded(() => callDownstream(record)).catch((error) => {
+        if (error instanceof ThrottledError) throttled += 1
+        return false
+      }))
     if (ok) processed.push(record.messageId)
     else batchItemFailures.push({ itemIdentifier: record.messageId })
   }
-  return { batchItemFailures, processed }
+  return { batchItemFailures, processed, throttled, waitedMs: context.guard?.waitedMs ?? 0 }
 }
 
 const guardOptions = () => {

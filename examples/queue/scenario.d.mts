@@ -23,6 +23,9 @@ export interface ScenarioRow {
   processedOnce: number
   processedTwiceOrMore: number
   servedTwiceOrMore: number
+  throttledRecords: number
+  firstThrottleAtMs: number | undefined
+  maxWaitMs: number
   peakInFlight: number
   drainSeconds: number
 }

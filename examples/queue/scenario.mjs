@@ -6,13 +6,24 @@ import { DownstreamStandIn, drainQueue, Fleet, SqsQueue } from '@middy-downstrea
 
 const handlerPath = fileURLToPath(new URL('./handler.mjs', import.meta.url))
 
-/** How often each message was processed, as the handlers reported it (`processed` in their answers). */
-const handlerCounts = () => {
+/**
+ * How often each message was processed, as the handlers reported it (`processed` in their answers),
+ * how many records got no permit in time, and the longest wait for one. A batch the guard refused
+ * before the handler is answered by the guard alone: every record reported, no `processed`.
+ */
+const handlerCounts = (started) => {
   const counts = new Map()
+  const tally = { counts, throttledRecords: 0, maxWaitMs: 0, firstThrottleAtMs: undefined }
   return {
-    counts,
+    tally,
     record: (invocation) => {
-      for (const id of invocation.value?.processed ?? []) counts.set(id, (counts.get(id) ?? 0) + 1)
+      const answer = invocation.value
+      const refusedBefore = answer && !('processed' in answer) && answer.batchItemFailures?.length > 0
+      const throttled = refusedBefore ? answer.batchItemFailures.length : (answer?.throttled ?? 0)
+      tally.throttledRecords += throttled
+      if (throttled > 0) tally.firstThrottleAtMs ??= Date.now() - started
+      tally.maxWaitMs = Math.max(tally.maxWaitMs, answer?.waitedMs ?? 0)
+      for (const id of answer?.processed ?? []) counts.set(id, (counts.get(id) ?? 0) + 1)
       return invocation
     },
   }
@@ -72,13 +83,13 @@ export const runScenario = async ({
         ),
       1000,
     )
-    const handled = handlerCounts()
+    const handled = handlerCounts(Date.now())
     const result = await drainQueue(queue, (event) => fleet.invoke(event).then(handled.record), {
       batchSize: 10,
       pollers: environments,
       ...(maximumConcurrency ? { maximumConcurrency } : {}),
     }).finally(() => clearInterval(progress))
-    const counts = [...handled.counts.values()]
+    const counts = [...handled.tally.counts.values()]
     return {
       scenario: name,
       invocations: result.invocations,
@@ -90,6 +101,9 @@ export const runScenario = async ({
       processedTwiceOrMore: counts.filter((n) => n > 1).length,
       // The downstream's own count: it also sees calls whose invocation then failed as a whole.
       servedTwiceOrMore: [...downstream.counters.servedByKey.values()].filter((n) => n > 1).length,
+      throttledRecords: handled.tally.throttledRecords,
+      firstThrottleAtMs: handled.tally.firstThrottleAtMs,
+      maxWaitMs: handled.tally.maxWaitMs,
       peakInFlight: downstream.counters.peakInFlight,
       drainSeconds: +(result.drainMs / 1000).toFixed(1),
     }
@@ -109,6 +123,8 @@ const columns = [
   ['processedOnce', 'processed once'],
   ['processedTwiceOrMore', 'twice or more'],
   ['servedTwiceOrMore', 'served twice+'],
+  ['throttledRecords', 'no permit'],
+  ['maxWaitMs', 'longest wait ms'],
   ['peakInFlight', 'peak in flight'],
   ['drainSeconds', 'drain s'],
 ]
