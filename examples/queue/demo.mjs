@@ -34,7 +34,8 @@ try {
   ].filter((scenario) => scenario.name.includes(values.only))) {
     log(`running: ${scenario.name}`)
     const row = await runScenario({ ...shape, ...scenario, onProgress: log })
-    if (row.firstThrottleAtMs !== undefined) log(`${scenario.name}: first throttle ${row.firstThrottleAtMs} ms in`)
+    if (row.firstThrottleAtMs !== undefined)
+      log(`${scenario.name}: first throttle ${row.firstThrottleAtMs} ms in`)
     rows.push(row)
   }
 } finally {

@@ -1,11 +1,4 @@
-import {
-  Deadline,
-  describeError,
-  type EventSink,
-  ReleasedError,
-  type ScopeHooks,
-  withTimeout,
-} from '@middy-downstream/core'
+import { Deadline, type EventSink, ReleasedError, type ScopeHooks, withTimeout } from '@middy-downstream/core'
 import type { RedisClient, RedisScope } from '@middy-downstream/redis-connection'
 import { type GuardSettings, packageName } from './options.js'
 import { Permit, type PermitOwner } from './permit.js'
@@ -83,7 +76,7 @@ export class PermitScope implements ScopeHooks<PermitInfo>, PermitOwner {
    * invocation's deadline (an early return released by the next invocation) it runs in a scope of
    * its own, bounded by `redisTimeoutMs`.
    */
-  async forget(leaseId: string): Promise<boolean | undefined> {
+  async forget(leaseId: string): Promise<boolean | Error> {
     const own =
       this.redis && !this.redis.deadline.expired
         ? undefined
@@ -92,8 +85,7 @@ export class PermitScope implements ScopeHooks<PermitInfo>, PermitOwner {
       const client = await (own ?? this.redis!).client()
       return await this.withinTimeout(this.keys.release(client, leaseId))
     } catch (error) {
-      this.events.emit({ ...this.ids, type: 'error', reason: 'release', error: describeError(error) })
-      return undefined // the lease expires by itself
+      return error instanceof Error ? error : new Error(String(error)) // the lease expires by itself
     } finally {
       await own?.release()
     }

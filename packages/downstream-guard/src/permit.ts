@@ -44,8 +44,11 @@ export interface PermitOwner {
   ids: { awsRequestId?: string; functionName?: string }
   /** Runs a call on the invocation's Redis client, within `redisTimeoutMs`. */
   redisCall<T>(call: (client: RedisClient) => Promise<T>): Promise<T>
-  /** Removes a lease and its place in the queue, past the deadline too; undefined when Redis failed. */
-  forget(leaseId: string): Promise<boolean | undefined>
+  /**
+   * Removes a lease and its place in the queue, past the deadline too: whether the lease was still
+   * there, or the error when Redis failed (the lease then expires by itself). Never rejects.
+   */
+  forget(leaseId: string): Promise<boolean | Error>
 }
 
 /**
@@ -65,6 +68,7 @@ export class Permit {
   async acquire(): Promise<void> {
     const started = Date.now()
     let attempts = 0
+    let held = 0
     let waiting = false
     const { deadline, settings } = this.owner
     this.waitUntil = new Deadline(Math.min(deadline.expiresAt, started + settings.maxWaitMs))
@@ -72,7 +76,7 @@ export class Permit {
       await retryWithin(
         async () => {
           attempts += 1
-          await this.attempt()
+          held = await this.attempt()
         },
         {
           deadline: this.waitUntil,
@@ -89,7 +93,7 @@ export class Permit {
       this.state = 'held'
       this.heldSince = Date.now()
       this.waitedMs = this.heldSince - started
-      this.emit({ type: 'acquire', durationMs: this.waitedMs, attempts })
+      this.emit({ type: 'acquire', durationMs: this.waitedMs, attempts, count: held })
     } catch (error) {
       this.waitedMs = Date.now() - started
       const refusal = await this.refused(error instanceof RetryGaveUp ? error.lastError : error, attempts)
@@ -105,19 +109,23 @@ export class Permit {
     const durationMs = Date.now() - this.heldSince
     if (removed === true) this.emit({ type: 'return', durationMs })
     if (removed === false) this.emit({ type: 'expire', durationMs, reason: 'late-release' })
+    if (removed instanceof Error)
+      this.emit({ type: 'error', reason: 'release', error: describeError(removed) })
   }
 
   /** Without a permit: the refusal to throw, or none when Redis failed and `failOpen` runs it unguarded. */
   private async refused(cause: unknown, attempts: number): Promise<ThrottledError | undefined> {
     const { settings } = this.owner
-    // Leave the queue (and, when Redis failed mid-call, the lease the call may have taken after all).
-    await this.owner.forget(this.leaseId)
     const durationMs = this.waitedMs
     if (cause instanceof Denied) {
+      await this.owner.forget(this.leaseId) // leave the queue
+
       const { limit, retryAfterMs } = cause.answer
       this.emit({ type: 'throttle', limit, durationMs, attempts, delayMs: retryAfterMs })
       return this.refuse(limit, retryAfterMs)
     }
+    // The call may have been granted after all: remove the lease, without waiting on a failing Redis.
+    void this.owner.forget(this.leaseId)
     if (settings.failOpen) {
       this.state = 'unguarded'
       this.emit({ type: 'error', reason: 'fail-open', limit: 'unavailable', error: describeError(cause) })
@@ -132,7 +140,8 @@ export class Permit {
     return new ThrottledError(this.owner.settings.name, limit, retryAfterMs, cause)
   }
 
-  private async attempt(): Promise<void> {
+  /** One ask; the permits held once granted, or a `Denied`. */
+  private async attempt(): Promise<number> {
     const { keys, settings } = this.owner
     // A caller that will not ask again takes no place in the queue.
     const willWait = this.waitUntil.remaining() > 0
@@ -144,6 +153,7 @@ export class Permit {
       }),
     )
     if (!answer.granted) throw new Denied(answer)
+    return answer.held
   }
 
   /** The holder's remaining time plus the margin: a frozen or reclaimed holder's lease runs out. */

@@ -120,6 +120,29 @@ describe('permit events', () => {
     expect(JSON.stringify([...closed.events, ...open.events])).not.toContain(secret)
   })
 
+  it('a release Redis does not answer: an error event, and the lease is left to expire', async () => {
+    const own = await RedisServer.start()
+    try {
+      const { types, events, options } = recorder(uniqueName('lost'), {
+        redis: { url: own.url },
+        redisTimeoutMs: 300,
+      })
+      const handler = guardedHandler(options, async () => {
+        await own.stop()
+        return undefined
+      })
+      await handler({}, context('req-lost'))
+      expect(types()).toEqual(['acquire', 'error'])
+      expect(events[1]).toMatchObject({
+        reason: 'release',
+        awsRequestId: 'req-lost',
+        error: expect.any(Object),
+      })
+    } finally {
+      await own.dispose()
+    }
+  })
+
   it('reach node:diagnostics_channel, on the lifecycle channel and their own', async () => {
     const all: LifecycleEvent[] = []
     const acquired: LifecycleEvent[] = []
