@@ -12,7 +12,7 @@ const { values } = parseArgs({
     limit: { type: 'string', default: '10' },
     // Only the scenarios whose name contains this, e.g. --only lazy
     only: { type: 'string', default: '' },
-    // What a permit per batch keeps back for the batch's calls (default 40% of the timeout; 0: none)
+    // What a permit per batch keeps back for the batch's calls (default 20% of the timeout; 0: none)
     'batch-work-ms': { type: 'string' },
   },
 })

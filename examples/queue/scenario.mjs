@@ -43,9 +43,10 @@ export const runScenario = async ({
   guardMode = 'batch',
   maximumConcurrency,
   timeoutMs = 10_000,
-  // What a batch's calls may take in a CPU-starved environment: a permit per batch stops waiting
-  // while this much (and the handler's cutoff) is left.
-  batchWorkMs = Math.round(timeoutMs * 0.4),
+  // What a batch's calls may take in a CPU-starved environment (10 × 20 ms of work, ten times
+  // over): a permit per batch stops waiting while this much (and the handler's cutoff) is left.
+  // The rest is the wait budget: with 60 pollers and 10 permits a batch waits about 5 batch times.
+  batchWorkMs = Math.round(timeoutMs * 0.2),
   // SQS advises 6× the function timeout; less keeps the demo short, and no invocation outlives it.
   visibilityTimeoutMs = 15_000,
   // What AWS advises for a queue behind Lambda: a throttled batch comes back and counts a receive.
