@@ -27,6 +27,10 @@ describe('bad options are refused at construction', () => {
       /"batchThrottle" must be one of "report", "throw"/,
     )
     expect(build({ name: '', redis, concurrency: 1 })).toThrow(/"name" must be a non-empty string/)
+    expect(build({ name: 'x', redis, concurrency: 1, lazy: 'yes' })).toThrow(/"lazy" must be a boolean/)
+    expect(build({ name: 'x', redis, concurrency: 1, onEvent: 'log' })).toThrow(
+      /"onEvent" must be a function/,
+    )
     expect(build({ name: 'x', redis, concurrency: 1, contextKey: '' })).toThrow(/"contextKey"/)
   })
 
