@@ -27,37 +27,72 @@ export interface GuardOptions {
   name: string
   /** redis-connection options (the same settings share one managed client), or a `createRedisClient` result. */
   redis: RedisClientOptions | ManagedRedis<RedisClient>
-  /** At most this many permits held at once across the fleet. */
+  /**
+   * At most this many permits held at once across the fleet.
+   * @default none (no concurrency limit; set it, `rate`, or both)
+   */
   concurrency?: number
-  /** At most this many permits granted per second, on average (GCRA). */
+  /**
+   * At most this many permits granted per second, on average (GCRA).
+   * @default none (no rate limit)
+   */
   rate?: number
-  /** With `rate`: how many permits may be granted at once after a quiet period. Default 1. */
+  /**
+   * With `rate`: how many permits may be granted at once after a quiet period.
+   * @default 1
+   */
   burst?: number
-  /** Wait at most this long for a permit (0: do not wait). Default: as long as the remaining time allows. */
+  /**
+   * Wait at most this long for a permit (0: do not wait).
+   * @default Infinity (as long as the remaining time allows)
+   */
   maxWaitMs?: number
-  /** Time kept back from the invocation's remaining time for the handler itself. Default 1000. */
+  /**
+   * Time kept back from the invocation's remaining time for the handler itself: waiting stops when
+   * only this much is left.
+   * @default 1000
+   */
   marginMs?: number
-  /** A lease outlives its holder's remaining time by this much, then expires by itself. Default 1000. */
+  /**
+   * A lease outlives its holder's remaining time by this much, then expires by itself.
+   * @default 1000
+   */
   leaseMarginMs?: number
-  /** A lease's length outside Lambda (no context clock). Default 60000. */
+  /**
+   * A lease's length outside Lambda (no context clock).
+   * @default 60000
+   */
   leaseWithoutClockMs?: number
-  /** Redis unreachable: `true` lets the invocation run unguarded, `false` (default) refuses it. */
+  /**
+   * Redis unreachable: `true` lets the invocation run unguarded, `false` refuses it.
+   * @default false
+   */
   failOpen?: boolean
-  /** Milliseconds one Redis round trip may take before Redis counts as unreachable. Default 1000. */
+  /**
+   * Milliseconds one Redis round trip may take before Redis counts as unreachable.
+   * @default 1000
+   */
   redisTimeoutMs?: number
-  /** See `BatchThrottle`. Default `report`. */
+  /**
+   * See `BatchThrottle`.
+   * @default 'report'
+   */
   batchThrottle?: BatchThrottle
-  /** Prefix of the guard's Redis keys. Default `middy-downstream:guard`. */
+  /**
+   * Prefix of the guard's Redis keys.
+   * @default 'middy-downstream:guard'
+   */
   keyPrefix?: string
   /**
    * Take no permit before the handler: the handler takes one around each block it marks with
-   * `context.guard.run(async () => …)`, held only while the block runs. Default false.
+   * `context.guard.run(async () => …)`, held only while the block runs.
+   * @default false
    */
   lazy?: boolean
   /**
    * Called with every permit event (`acquire`, `wait`, `throttle`, `return`, `expire`, `error`),
    * e.g. `powertoolsListener(...)`; the events are also published on `node:diagnostics_channel`.
-   * Default: none.
+   * @default none
    */
   onEvent?: EventListener
 }
