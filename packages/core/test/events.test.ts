@@ -54,6 +54,22 @@ describe('events name their invocation', () => {
   })
 })
 
+test('permit events are counted on their own', () => {
+  const sink = new EventSink('@middy-downstream/downstream-guard', 'billing')
+  for (const type of ['wait', 'acquire', 'return', 'wait', 'throttle', 'acquire', 'expire'] as const) {
+    sink.emit({ type })
+  }
+  expect(sink.counters).toMatchObject({
+    permitWaits: 2,
+    permitsAcquired: 2,
+    permitsReturned: 1,
+    throttles: 1,
+    leasesExpired: 1,
+    releases: 0,
+    errors: 0,
+  })
+})
+
 describe('node:diagnostics_channel', () => {
   test('every event is published on the lifecycle channel, and on its type channel', () => {
     const all = collect(lifecycleChannelName)
