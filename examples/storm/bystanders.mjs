@@ -7,8 +7,8 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LambdaEnvironment } from '@middy-downstream/lambda-sim'
-import mysql from 'mysql2/promise'
 import { dbConfigFrom } from './db-config.mjs'
+import { openClient } from './sql-client.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -17,14 +17,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
  * The application outside Lambda: `size` connections, each running one query every `everyMs`
  * (idle in between). A connection the server killed is counted and replaced, as a pool would.
  */
-const otherApplication = ({ config, size, everyMs }) => {
+const otherApplication = ({ engine, config, size, everyMs }) => {
   const report = { connectionsKilled: 0, statements: 0 }
   let stopped = false
-  const open = async () => {
-    const connection = await mysql.createConnection(config)
-    connection.on('error', () => {})
-    return connection
-  }
+  const open = () => openClient(engine, config)
   const loop = async (offsetMs) => {
     await sleep(offsetMs)
     let connection
@@ -44,8 +40,8 @@ const otherApplication = ({ config, size, everyMs }) => {
       await sleep(everyMs)
     }
     if (connection) {
-      report.statements += 1 // COM_QUIT
-      await connection.end().catch(() => connection.destroy())
+      if (connection.quitCounts) report.statements += 1 // COM_QUIT
+      await connection.close().catch(() => connection.destroy())
     }
   }
   const loops = Array.from({ length: size }, (_, i) => loop((i * everyMs) / size))
@@ -92,15 +88,13 @@ const otherFunction = async ({ env, concurrency, pauseMs }) => {
 }
 
 /**
- * Starts both bystanders against `server` (`env`: the handlers' DB_* variables); `stop()` ends
- * them and returns what they suffered.
+ * Starts both bystanders against `database` (`startStormDatabase`'s; `env`: the handlers' DB_*
+ * variables); `stop()` ends them and returns what they suffered.
  */
-export const startBystanders = async ({ server, env, application = 3, functions = 2, pauseMs = 4000 }) => {
-  await server.sql(
-    'CREATE TABLE IF NOT EXISTS test.ledger (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40))',
-  )
+export const startBystanders = async ({ database, env, application = 3, functions = 2, pauseMs = 4000 }) => {
+  await database.sql(database.ledgerSql)
   const config = dbConfigFrom(env)
-  const app = otherApplication({ config, size: application, everyMs: pauseMs })
+  const app = otherApplication({ engine: env.DB_ENGINE, config, size: application, everyMs: pauseMs })
   const fn = await otherFunction({ env, concurrency: functions, pauseMs })
   return {
     stop: async () => {

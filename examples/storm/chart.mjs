@@ -5,6 +5,17 @@ const palette = {
   unmanaged: '#D55E00',
   'serverless-mysql': '#0072B2',
   'db-connection': '#009E73',
+  'unmanaged-pg': '#D55E00',
+  'serverless-postgres': '#0072B2',
+  'db-connection-pg': '#009E73',
+  'db-connection-data-api': '#009E73',
+}
+
+/** What the connections panel counts, per engine. */
+const subtitles = {
+  mysql: 'Threads_connected on a private MariaDB',
+  postgres: "client backends in a private PostgreSQL's pg_stat_activity",
+  'data-api': "connections to the MariaDB behind the local Data API endpoint, the service's pool left out",
 }
 const fallbackColors = ['#CC79A7', '#E69F00', '#56B4E9', '#000000']
 
@@ -38,10 +49,10 @@ const tickStep = (span, target) => {
  * Renders the storms as an SVG document.
  *
  * @param {object[]} summaries `runStorm` results, one per handler
- * @param {{ title?: string }} [options]
+ * @param {{ title?: string, engine?: 'mysql' | 'postgres' | 'data-api' }} [options]
  * @returns {string} the SVG document
  */
-export const renderStormChart = (summaries, { title } = {}) => {
+export const renderStormChart = (summaries, { title, engine = 'mysql' } = {}) => {
   const width = 960
   const left = 64
   const right = 220
@@ -76,7 +87,7 @@ export const renderStormChart = (summaries, { title } = {}) => {
     `<title>${escapeXml(title ?? 'Server connections during the storm')}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${left}" y="26" font-size="16" font-weight="bold">${escapeXml(title ?? 'Server connections during the storm')}</text>`,
-    `<text x="${left}" y="44" fill="#555">Threads_connected on a private MariaDB (the sampler's own connection excluded), sampled every 100 ms; time since each run began</text>`,
+    `<text x="${left}" y="44" fill="#555">${escapeXml(subtitles[engine])} (the sampler's own connection excluded), sampled every 100 ms; time since each run began</text>`,
   )
 
   // Grids and axes.

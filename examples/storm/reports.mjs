@@ -1,9 +1,10 @@
 // A bystander function: another Lambda function on the same database user and database, with a
 // 60 s timeout, whose every invocation holds a transaction open across a pause (waiting on another
-// service). Plain mysql2, a connection per invocation, so it is the same bystander whichever
-// handler the storm runs. A transaction that began and did not commit is a broken one.
-import mysql from 'mysql2/promise'
+// service). A plain connection per invocation (mysql2 or pg, after DB_ENGINE), so it is the same
+// bystander whichever handler the storm runs. A transaction that began and did not commit is a
+// broken one.
 import { dbConfigFrom } from './db-config.mjs'
+import { openClient } from './sql-client.mjs'
 
 const config = dbConfigFrom(process.env)
 
@@ -14,9 +15,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const connect = async (until) => {
   for (;;) {
     try {
-      const connection = await mysql.createConnection(config)
-      connection.on('error', () => {})
-      return connection
+      return await openClient(process.env.DB_ENGINE, config)
     } catch (error) {
       if (Date.now() > until) throw error
       await sleep(50 + Math.random() * 100)
@@ -24,18 +23,18 @@ const connect = async (until) => {
   }
 }
 
-const run = async (connection, sql, values) => {
+const run = async (connection, sql) => {
   totals.statements += 1
-  return connection.query(sql, values)
+  return connection.query(sql)
 }
 
 export const handler = async (event, context) => {
   const connection = await connect(Date.now() + context.getRemainingTimeInMillis() - 10_000)
   try {
     await run(connection, 'BEGIN')
-    await run(connection, 'INSERT INTO ledger (note) VALUES (?)', ['reports'])
+    await run(connection, "INSERT INTO ledger (note) VALUES ('reports')")
     await sleep(event.pauseMs ?? 5000)
-    await run(connection, 'INSERT INTO ledger (note) VALUES (?)', ['reports'])
+    await run(connection, "INSERT INTO ledger (note) VALUES ('reports')")
     await run(connection, 'COMMIT')
     totals.committed += 1
   } catch (error) {
@@ -43,8 +42,8 @@ export const handler = async (event, context) => {
     connection.destroy()
     throw error
   }
-  totals.statements += 1 // COM_QUIT
-  await connection.end()
+  if (connection.quitCounts) totals.statements += 1 // COM_QUIT
+  await connection.close()
   return { committed: true }
 }
 

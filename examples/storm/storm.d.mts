@@ -2,7 +2,15 @@
 import type { FleetProgress, FleetResults, Phase } from '@middy-downstream/lambda-sim'
 import type { MariaDbServer } from '@middy-downstream/testing'
 
-export type HandlerName = 'unmanaged' | 'serverless-mysql' | 'db-connection'
+export type Engine = 'mysql' | 'postgres' | 'data-api'
+export type HandlerName =
+  | 'unmanaged'
+  | 'serverless-mysql'
+  | 'db-connection'
+  | 'unmanaged-pg'
+  | 'serverless-postgres'
+  | 'db-connection-pg'
+  | 'db-connection-data-api'
 
 export interface StormRecord {
   at: number
@@ -25,6 +33,8 @@ export interface StormSummary {
   warmP50: number
   warmP99: number
   peakConnections: number
+  /** The Data API service's own pool at its largest; undefined for the other engines. */
+  peakServiceConnections?: number
   queriesPerInvocation: number
   connectsPerInvocation: number
   coldStarts: number
@@ -36,8 +46,9 @@ export interface StormSummary {
   records: StormRecord[]
   phases: { name: string; startMs: number; endMs: number; invocations: number }[]
   results: FleetResults
-  /** Whether the server attributed connections (performance_schema on). */
-  performanceSchema: boolean
+  engine: Engine
+  /** Whether MariaDB attributed connections (performance_schema on); undefined for the other engines. */
+  performanceSchema?: boolean
   /** What the bystanders suffered; undefined when they did not run. */
   bystanders?: BystanderReport
 }
@@ -64,9 +75,24 @@ export interface StormOptions {
   bystanders?: boolean | { application?: number; functions?: number; pauseMs?: number }
   onProgress?: (progress: FleetProgress & { handler: string }) => void
   onPhase?: (info: { handler: string; index: number; phase: Phase }) => void
+  onDatabase?: (database: StormDatabase) => void
+}
+
+/** A storm's private database, as `startStormDatabase` gives it. */
+export interface StormDatabase {
+  engine: Engine
+  env: Record<string, string>
+  samplers: Record<string, () => Promise<number>>
+  totals: () => Promise<{ statements: number; connects: number }>
+  sql: (statement: string) => Promise<unknown>
+  ledgerSql?: string
+  dispose: () => Promise<void>
 }
 
 export declare const handlerNames: HandlerName[]
+export declare const engines: Engine[]
+export declare const handlersByEngine: Record<Engine, HandlerName[]>
+export declare const engineOf: (handler: HandlerName) => Engine
 export declare const handlerModule: (name: HandlerName) => string
 export declare const appUser: { user: string; password: string; database: string }
 export declare const stormProfile: (options?: {
@@ -82,6 +108,7 @@ export declare const readCounters: (
 export declare const startDatabase: (options?: {
   maxConnections?: number
   performanceSchema?: boolean
+  extraArgs?: string[]
 }) => Promise<MariaDbServer>
 export declare const runStorm: (options: StormOptions) => Promise<StormSummary>
 export declare const formatStormTable: (summaries: StormSummary[]) => string

@@ -1,28 +1,27 @@
-// The connection storm, as a reusable module: a private throwaway MariaDB with a low
-// max_connections, a fleet of simulated Lambda environments (lambda-sim) running one of the three
-// handlers, bursts of traffic and a pause in which idle environments are reclaimed (abandoned:
+// The connection storm, as a reusable module: a private throwaway database with a low
+// max_connections (MariaDB, PostgreSQL, or the local Data API endpoint over MariaDB), a fleet of
+// simulated Lambda environments (lambda-sim) running one of the handlers, bursts of traffic and a pause in which idle environments are reclaimed (abandoned:
 // frozen for good, their connections left open on the server). Used by the demo (demo.mjs), its
 // test (storm.test.ts) and the benchmarks (bench/run.mjs).
-import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Fleet, summarizeLatency } from '@middy-downstream/lambda-sim'
-import { MariaDbServer } from '@middy-downstream/testing'
 import { startBystanders } from './bystanders.mjs'
+import { handlersByEngine, startStormDatabase } from './databases/index.mjs'
+
+export { engineOf, engines, handlersByEngine } from './databases/index.mjs'
+export { appUser, mariaDbMissing, readCounters, startDatabase } from './databases/mariadb.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
-/** The three handlers, in the order they are shown. */
-export const handlerNames = ['unmanaged', 'serverless-mysql', 'db-connection']
+/** Every handler, in the order they are shown: MySQL's, PostgreSQL's, the Data API's. */
+export const handlerNames = Object.values(handlersByEngine).flat()
 
 /** Absolute path of a handler module of this folder. */
 export const handlerModule = (name) => {
   if (!handlerNames.includes(name)) throw new TypeError(`unknown handler ${name}; one of ${handlerNames}`)
   return path.join(here, `${name}.mjs`)
 }
-
-/** The application's database user: no SUPER, so it cannot use the connection MariaDB keeps for admins. */
-export const appUser = { user: 'app', password: 'app-pw', database: 'test' }
 
 /**
  * The storm of the demo: a burst at concurrency 40, a pause in which half the idle environments
@@ -34,81 +33,25 @@ export const stormProfile = ({ concurrency = 40, invocations = 400, pauseMs = 60
   { name: 'second burst', concurrency, invocations },
 ]
 
-const searchPath = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']
-
 /**
- * Why a private MariaDB cannot start here (its binaries are missing), or undefined when it can.
- * The same places the testing package looks in.
- */
-export const mariaDbMissing = () => {
-  const missing = ['mariadbd', 'mariadb-install-db'].filter(
-    (binary) => !searchPath.some((dir) => existsSync(path.join(dir, binary))),
-  )
-  return missing.length === 0
-    ? undefined
-    : `${missing.join(' and ')} not found: the storm runs a private throwaway MariaDB from the local ` +
-        "binaries. Install them with `apt-get install -y mariadb-server` (as root; the Quick start's " +
-        '`bash scripts/bootstrap.sh` does it), then run again.'
-}
-
-/** One statement that reads the server's counters, and the admin session's own statements. */
-const countersSql = `SELECT
-  (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'THREADS_CONNECTED') AS threads,
-  (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'QUESTIONS') AS questions,
-  (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'QUESTIONS') AS ownQuestions,
-  (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'CONNECTIONS') AS connects`
-
-/**
- * The server's counters, without the admin connection that reads them: `connections` open now
- * (Threads_connected minus this one), `questions` run by every other session so far (global
- * Questions minus this session's, read in the same statement, so the sampler's own reads never
- * count), `connects` attempted so far (successful or not).
- */
-export const readCounters = async (server) => {
-  const [row] = await server.sql(countersSql)
-  return {
-    connections: Number(row.threads) - 1,
-    questions: Number(row.questions) - Number(row.ownQuestions),
-    connects: Number(row.connects),
-  }
-}
-
-/**
- * Starts a private MariaDB with the application user; dispose it when done. `performanceSchema`:
- * the server attributes connections to their owners (connection attributes readable by the user),
- * as db-connection's reaping needs; off is MariaDB's default.
- */
-export const startDatabase = async ({ maxConnections = 20, performanceSchema = false } = {}) => {
-  const missing = mariaDbMissing()
-  if (missing) throw Object.assign(new Error(missing), { code: 'MARIADB_MISSING' })
-  const server = await MariaDbServer.start({
-    maxConnections,
-    extraArgs: performanceSchema ? ['--performance-schema=ON'] : [],
-  })
-  const { user, password, database } = appUser
-  await server.sql(`CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${password}'`)
-  await server.sql(`GRANT ALL ON ${database}.* TO '${user}'@'%'`)
-  // serverless-mysql needs PROCESS to count every connection; db-connection uses it to find zombies.
-  await server.sql(`GRANT PROCESS ON *.* TO '${user}'@'%'`)
-  if (performanceSchema) await server.sql(`GRANT SELECT ON performance_schema.* TO '${user}'@'%'`)
-  return server
-}
-
-/**
- * Runs one storm of one handler against a fresh private MariaDB and returns its figures.
+ * Runs one storm of one handler against a fresh private database of its engine (`engineOf`) and
+ * returns its figures.
  *
  * @param {object} options
  * @param {string} options.handler one of `handlerNames`
- * @param {number} [options.maxConnections] the server's max_connections (20)
+ * @param {number} [options.maxConnections] connections the application may open (20): MariaDB's
+ *   max_connections; PostgreSQL's max_connections minus the 3 reserved for superusers
  * @param {object[]} [options.profile] lambda-sim phases (`stormProfile()`)
  * @param {number} [options.maxEnvironments] most live environments (50)
  * @param {number} [options.timeoutMs] the function timeout (3000, Lambda's default)
  * @param {number} [options.sampleEveryMs] how often server connections are sampled (100)
  * @param {Record<string, string>} [options.env] more environment variables for the handlers
- * @param {boolean} [options.performanceSchema] the server attributes connections (false)
+ * @param {boolean} [options.performanceSchema] MariaDB attributes connections (false)
  * @param {boolean | { application?: number, functions?: number, pauseMs?: number }} [options.bystanders]
- *   run the bystanders alongside (true): another application's pooled connections and another
- *   function's transactions on the same user and database (`startBystanders`' sizes)
+ *   run the bystanders alongside (true; never for the Data API, which holds no connection to
+ *   reap): another application's pooled connections and another function's transactions on the
+ *   same user and database (`startBystanders`' sizes)
+ * @param {(database: object) => void} [options.onDatabase] the started database (`startStormDatabase`'s)
  * @param {(progress: object) => void} [options.onProgress] lambda-sim progress, plus `handler`
  * @param {(info: { handler: string, index: number, phase: object }) => void} [options.onPhase] before each phase
  */
@@ -124,17 +67,13 @@ export const runStorm = async ({
   bystanders = true,
   onProgress,
   onPhase,
+  onDatabase,
 }) => {
   const module = handlerModule(handler)
-  const server = await startDatabase({ maxConnections, performanceSchema })
-  const dbEnv = {
-    DB_HOST: server.host,
-    DB_PORT: String(server.port),
-    DB_USER: appUser.user,
-    DB_PASSWORD: appUser.password,
-    DB_NAME: appUser.database,
-  }
+  const database = await startStormDatabase(handler, { maxConnections, performanceSchema })
+  const dbEnv = database.env
   try {
+    onDatabase?.(database)
     const records = []
     let startedAt = 0
     const fleet = new Fleet({
@@ -151,7 +90,7 @@ export const runStorm = async ({
       },
       output: 'ignore',
       sampleEveryMs,
-      samplers: { connections: async () => (await readCounters(server)).connections },
+      samplers: database.samplers,
       onProgress: onProgress && ((progress) => onProgress({ handler, ...progress })),
       beforePhase: onPhase && (({ phase, index }) => onPhase({ handler, index, phase })),
       onInvocation: (record) => {
@@ -164,23 +103,31 @@ export const runStorm = async ({
         })
       },
     })
-    const before = await readCounters(server)
+    const before = await database.totals()
     const sizes = typeof bystanders === 'object' ? bystanders : {}
-    const running = bystanders ? await startBystanders({ server, env: dbEnv, ...sizes }) : undefined
+    const withBystanders = Boolean(bystanders) && database.ledgerSql !== undefined
+    const running = withBystanders ? await startBystanders({ database, env: dbEnv, ...sizes }) : undefined
     startedAt = performance.now()
     const results = await fleet.run(profile)
     const suffered = (await running?.stop()) ?? noBystanders
-    const after = await readCounters(server)
+    const after = await database.totals()
     // The bystanders' own statements are theirs, not the handler's.
-    after.questions -= suffered.statements
+    after.statements -= suffered.statements
     const summary = summarize(handler, maxConnections, results, before, after, records)
-    return { ...summary, performanceSchema, bystanders: running ? suffered : undefined }
+    return {
+      ...summary,
+      engine: database.engine,
+      performanceSchema: database.engine === 'mysql' ? performanceSchema : undefined,
+      bystanders: running ? suffered : undefined,
+    }
   } finally {
-    await server.dispose()
+    await database.dispose()
   }
 }
 
 const noBystanders = { connectionsKilled: 0, transactionsBroken: 0, transactionsCommitted: 0, statements: 0 }
+
+const peakOf = (values) => Math.max(0, ...values.filter((value) => typeof value === 'number'))
 
 const summarize = (handler, maxConnections, results, before, after, records) => {
   const warm = summarizeLatency(records.filter((r) => !r.coldStart).map((r) => r.latencyMs))
@@ -204,8 +151,12 @@ const summarize = (handler, maxConnections, results, before, after, records) => 
     maxLatency: results.latencyMs.max,
     warmP50: warm.p50,
     warmP99: warm.p99,
-    peakConnections: Math.max(0, ...connections.filter((value) => typeof value === 'number')),
-    queriesPerInvocation: per(after.questions - before.questions),
+    peakConnections: peakOf(connections),
+    // The Data API service's own connections (its pool), apart from the fleet's.
+    peakServiceConnections: results.samples.some((sample) => 'service' in sample.values)
+      ? peakOf(results.samples.map((sample) => sample.values.service))
+      : undefined,
+    queriesPerInvocation: per(after.statements - before.statements),
     connectsPerInvocation: per(after.connects - before.connects),
     coldStarts: results.coldStarts,
     environmentsStarted: results.environmentsStarted,
@@ -227,7 +178,7 @@ const codes = (byCode) =>
     .map(([code, count]) => `${code} ${count}`)
     .join(', ') || '-'
 
-/** The storms side by side, as a text table. */
+/** The storms side by side, as a text table (rows in the order given). */
 export const formatStormTable = (summaries) => {
   const header = [
     'handler',
@@ -247,7 +198,7 @@ export const formatStormTable = (summaries) => {
   ]
   const rows = summaries.map((s) => [
     s.handler,
-    s.performanceSchema ? 'on' : 'off',
+    s.performanceSchema === undefined ? '-' : s.performanceSchema ? 'on' : 'off',
     String(s.invocations),
     String(s.failures),
     ms(s.p50),
@@ -263,6 +214,13 @@ export const formatStormTable = (summaries) => {
       : '-',
     codes(s.failuresByCode),
   ])
+  // The Data API service's pool, where a run had one: beside peak conns.
+  if (summaries.some((s) => s.peakServiceConnections !== undefined)) {
+    header.splice(8, 0, 'service conns')
+    summaries.forEach((s, i) => {
+      rows[i].splice(8, 0, s.peakServiceConnections === undefined ? '-' : String(s.peakServiceConnections))
+    })
+  }
   const all = [header, ...rows]
   const widths = header.map((_, column) => Math.max(...all.map((cells) => cells[column].length)))
   const last = header.length - 1
