@@ -1,18 +1,23 @@
 import type { OptionAliases } from '@middy-downstream/core'
 
 const sm = 'serverless-mysql'
+const sp = 'serverless-postgres'
+const both = 'serverless-mysql and serverless-postgres'
 const rds = '@middy/rds'
 const events = (type: string) => `one listener for all events; this one is type "${type}"`
 
+/** serverless-postgres takes pg's connection fields beside its own options; here they go in `config`. */
+const pgField = { from: sp, use: 'config', note: "connection fields go in config, the driver's own config" }
+
 /**
- * Options of serverless-mysql and `@middy/rds`, and what to use here instead: an unknown option
- * with one of these names gets that as its "did you mean". The README's migration tables say the
- * same.
+ * Options of serverless-mysql, serverless-postgres and `@middy/rds`, and what to use here instead:
+ * an unknown option with one of these names gets that as its "did you mean". The README's
+ * migration tables say the same.
  */
 export const migrationAliases: OptionAliases = {
   // serverless-mysql
   connUtilization: {
-    from: sm,
+    from: both,
     use: 'utilizationThreshold',
     note: 'the same 0-1 share, used by release "auto"',
   },
@@ -30,7 +35,7 @@ export const migrationAliases: OptionAliases = {
   base: { from: sm, use: 'retry.baseMs' },
   cap: { from: sm, use: 'retry.capMs' },
   maxRetries: {
-    from: sm,
+    from: both,
     use: 'retry.maxAttempts',
     note: 'attempts in all, the first included (maxRetries + 1)',
   },
@@ -48,7 +53,11 @@ export const migrationAliases: OptionAliases = {
     use: 'release',
     note: 'manageConns: false is release: "keep" with reapZombies: false',
   },
-  library: { from: sm, use: 'createConnection', note: "pass mysql2's createConnection (or a wrapper of it)" },
+  library: {
+    from: both,
+    use: 'createConnection',
+    note: "pass the driver's constructor: mysql2's createConnection, or (config) => new pg.Client(config) for /postgres",
+  },
   promise: { from: sm, note: 'native promises are used' },
   onConnect: { from: sm, use: 'onEvent', note: events('open') },
   onConnectError: { from: sm, use: 'onEvent', note: events('retry (or error, when it gives up)') },
@@ -67,6 +76,66 @@ export const migrationAliases: OptionAliases = {
   },
   onQueryRetry: { from: sm, use: 'onEvent' },
   returnFinalSqlQuery: { from: sm, note: "use mysql2's format() to see a statement with its values" },
+  // serverless-postgres (connUtilization, maxRetries and library are above)
+  maxConnsFreqMs: {
+    from: sp,
+    use: 'capacityCheckIntervalMs',
+    note: 'one read gives both the limit and the usage',
+  },
+  processCountFreqMs: {
+    from: sp,
+    use: 'capacityCheckIntervalMs',
+    note: 'one read gives both the limit and the usage',
+  },
+  processCountCacheEnabled: {
+    from: sp,
+    use: 'capacityCheckIntervalMs',
+    note: 'the usage is always read at most once per interval; 0 reads it at every release',
+  },
+  maxConnections: {
+    from: sp,
+    note: "the server's limit is read from it: max_connections minus the superuser slots, and the role's and database's limits where set",
+  },
+  manualMaxConnections: {
+    from: sp,
+    note: "the server's limit is read with the usage, in the same statement",
+  },
+  strategy: {
+    from: sp,
+    note: "one strategy: this fleet's idle connections, oldest first, each idle past its owner's timeout + 2 s (see reapMinIdleSeconds, reapMaxPerInvocation)",
+  },
+  minConnectionIdleTimeSec: {
+    from: sp,
+    use: 'reapMinIdleSeconds',
+    note: 'it never goes below the function timeout + 2 s, so no live invocation is killed',
+  },
+  maxIdleConnectionsToKill: { from: sp, use: 'reapMaxPerInvocation', note: 'default 3, not all' },
+  capMs: { from: sp, use: 'retry.capMs' },
+  baseMs: { from: sp, use: 'retry.baseMs' },
+  delayMs: {
+    from: sp,
+    use: 'retry.baseMs',
+    note: 'there is no fixed extra delay; backoff grows from retry.baseMs, within the remaining time',
+  },
+  debug: { from: sp, use: 'onEvent', note: 'one listener for all events: log them there' },
+  allowCredentialsDiffing: {
+    from: sp,
+    use: 'password',
+    note: 'pass a function (an IAM token signer): it is called for each new connection',
+  },
+  application_name: {
+    from: sp,
+    use: 'fleet',
+    note: 'application_name is set to mdd:<timeout>:<fleet>, the marker reaping goes by; name your fleet with fleet',
+  },
+  plugin: {
+    from: sp,
+    note: 'the engine is chosen by the import path (/postgres); wrap the client with createConnection',
+  },
+  host: pgField,
+  port: pgField,
+  user: pgField,
+  database: pgField,
   // @middy/rds
   internalKey: {
     from: rds,
