@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { chownSync } from 'node:fs'
+import { chmodSync, chownSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { freePort } from '@middy-downstream/lambda-sim'
 import { findBinary, postgresBinDirs } from './binaries.js'
 import { type LaunchSpec, ServerProcess } from './server-process.js'
@@ -13,6 +13,11 @@ export interface PostgresOptions {
   auth?: 'trust' | 'scram-sha-256'
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string | number>
+  /**
+   * TLS with this key and certificate (e.g. `makeSelfSignedCertificate()`'s paths); `require`:
+   * TCP connections without TLS are refused (`hostssl` only, as `rds.force_ssl = 1`).
+   */
+  tls?: { keyPath: string; certPath: string; require?: boolean }
 }
 
 /** PostgreSQL refuses to run as root: run it as the `postgres` user Debian's package creates. */
@@ -25,6 +30,29 @@ const postgresUser = async (): Promise<{ uid: number; gid: number } | undefined>
       ),
     )
   return { uid: await id('-u'), gid: await id('-g') }
+}
+
+/**
+ * Copies the key and certificate into the server's directory, where the server's user can read
+ * them: PostgreSQL refuses a key file that others can read. `require` leaves only `hostssl` lines.
+ */
+const installTls = (
+  dir: string,
+  tls: NonNullable<PostgresOptions['tls']>,
+  runAs: { uid: number; gid: number } | undefined,
+): void => {
+  for (const [from, to] of [
+    [tls.keyPath, 'server.key'],
+    [tls.certPath, 'server.crt'],
+  ] as const) {
+    copyFileSync(from, `${dir}/${to}`)
+    chmodSync(`${dir}/${to}`, 0o600)
+    if (runAs) chownSync(`${dir}/${to}`, runAs.uid, runAs.gid)
+  }
+  if (tls.require) {
+    const hba = `${dir}/data/pg_hba.conf`
+    writeFileSync(hba, readFileSync(hba, 'utf8').replace(/^host(\s)/gm, 'hostssl$1'))
+  }
 }
 
 const run = (command: string, args: string[], user?: { uid: number; gid: number }) =>
@@ -79,6 +107,7 @@ export class PostgresServer extends ServerProcess {
       ],
       runAs,
     )
+    if (options.tls) installTls(dir, options.tls, runAs)
     const server = new PostgresServer(await freePort(), dir, options, runAs)
     await server.start()
     return server
@@ -111,6 +140,9 @@ export class PostgresServer extends ServerProcess {
       unix_socket_directories: this.dir,
       fsync: 'off',
       ...(this.options.maxConnections === undefined ? {} : { max_connections: this.options.maxConnections }),
+      ...(this.options.tls
+        ? { ssl: 'on', ssl_key_file: `${this.dir}/server.key`, ssl_cert_file: `${this.dir}/server.crt` }
+        : {}),
       ...this.options.settings,
     }
     return {
