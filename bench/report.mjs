@@ -94,11 +94,45 @@ export const judgeGoals = ({ overhead, roundTrips, storm }) => {
   ]
 }
 
+/** Latency per statement through the Data API (local endpoint) against a direct connection. */
+const dataApiSection = (rows) =>
+  rows
+    ? [
+        '## Data API latency per statement against a direct connection',
+        '',
+        `The Data API engine with the real SDK client against the local Data API endpoint of @middy-downstream/testing,`,
+        'over the same quiet private MariaDB as a managed mysql2 connection; same process, rounds alternating the',
+        `order, ${rows[0].statements} statements each, after a warm-up round. The local endpoint is the floor of the HTTP path`,
+        '(signing, JSON both ways, one more hop); in AWS the service adds its own time per call: read the ratio.',
+        '',
+        table(
+          [
+            'statement',
+            'Data API median ms',
+            'Data API p99 ms',
+            'direct median ms',
+            'direct p99 ms',
+            'ratio',
+          ],
+          rows.map((r) => [
+            r.statement,
+            r.dataApiMedianMs.toFixed(3),
+            r.dataApiP99Ms.toFixed(3),
+            r.directMedianMs.toFixed(3),
+            r.directP99Ms.toFixed(3),
+            `${r.ratio.toFixed(1)}×`,
+          ]),
+        ),
+        '',
+      ]
+    : []
+
 export const renderResults = ({
   machine,
   machineAfter,
   overhead,
   roundTrips,
+  dataApiLatency,
   storm,
   children,
   goals,
@@ -194,6 +228,7 @@ export const renderResults = ({
       ]),
     ),
     '',
+    ...dataApiSection(dataApiLatency),
     '## The storm, repeated',
     '',
     `The demo's storm (\`pnpm demo\`), ${timings.stormRounds} runs per handler, each against a fresh private MariaDB with`,

@@ -1,5 +1,5 @@
 // `pnpm bench`: middleware overhead against a bare Middy handler, server round trips per warm
-// invocation, the demo's storm repeated, other packages' own overhead benchmarks; writes
+// invocation, Data API latency per statement against a direct connection, the demo's storm repeated, other packages' own overhead benchmarks; writes
 // bench/RESULTS.md. Needs the MariaDB binaries (`apt-get install -y mariadb-server`).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mariaDbMissing, startDatabase } from '../examples/storm/storm.mjs'
 import { runChildBenches } from './child-benches.mjs'
+import { measureDataApiLatency } from './data-api-latency.mjs'
 import { describeMachine } from './machine.mjs'
 import { measureOverhead } from './overhead.mjs'
 import { judgeGoals, renderResults } from './report.mjs'
@@ -59,6 +60,7 @@ const server = await startDatabase({ maxConnections: 151 })
 let machine
 let overhead
 let roundTrips
+let dataApiLatency
 try {
   machine = await describeMachine(server)
   log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}`)
@@ -79,6 +81,12 @@ try {
   roundTrips = await timed('round trips', () => measureRoundTrips({ server, invocations: 1000 }))
   for (const [name, r] of Object.entries(roundTrips))
     log(`  ${name.padEnd(34)} +${r.extraPerInvocation.toFixed(3)} statements per invocation`)
+  log('Data API (local endpoint) against a direct connection, latency per statement...')
+  dataApiLatency = await timed('data api latency', () => measureDataApiLatency({ server }))
+  for (const r of dataApiLatency)
+    log(
+      `  ${r.statement.padEnd(20)} ${r.dataApiMedianMs.toFixed(3)} ms against ${r.directMedianMs.toFixed(3)} ms: ${r.ratio.toFixed(1)}×`,
+    )
 } finally {
   await server.dispose()
 }
@@ -110,6 +118,7 @@ const figures = {
   machineAfter,
   overhead,
   roundTrips,
+  dataApiLatency,
   storm,
   children,
   timings: { overheadRounds, cpuInvocations, stormRounds, parts },
