@@ -1,21 +1,11 @@
 import { expect, test } from '@jest/globals'
 import { runResume } from './resume.mjs'
+import { smallStorm } from './small-storm.js'
 import { runStorm } from './storm.mjs'
 
 // The demo's PostgreSQL and Data API rows, in a small storm: 10 environments against 8
-// connections for the application, a burst, half the idle environments reclaimed with their
-// connections left open, another burst.
-const small = {
-  maxConnections: 8,
-  maxEnvironments: 10,
-  // A roomier function timeout than the demo's: the suite may share the machine's two cores.
-  timeoutMs: 6000,
-  profile: [
-    { name: 'burst', concurrency: 10, invocations: 20 },
-    { name: 'reclaim', reap: 0.5 },
-    { name: 'second burst', concurrency: 10, invocations: 20 },
-  ],
-}
+// connections for the application.
+const small = smallStorm({ maxConnections: 8, invocations: 20 })
 
 test('PostgreSQL: the unmanaged pg.Client runs out of connections (53300); db-connection/postgres fails none and harms no bystander', async () => {
   const unmanaged = await runStorm({ handler: 'unmanaged-pg', ...small, bystanders: false })

@@ -1,20 +1,10 @@
 import { expect, test } from '@jest/globals'
+import { smallStorm } from './small-storm.js'
 import { runStorm } from './storm.mjs'
 
-// A small storm: 10 environments against max_connections 10 (9 for the application: the test's
-// admin connection holds one), a burst, half the idle environments reclaimed with their
-// connections left open, another burst.
-const small = {
-  maxConnections: 10,
-  maxEnvironments: 10,
-  // A roomier function timeout than the demo's: the suite may share the machine's two cores.
-  timeoutMs: 6000,
-  profile: [
-    { name: 'burst', concurrency: 10, invocations: 30 },
-    { name: 'reclaim', reap: 0.5 },
-    { name: 'second burst', concurrency: 10, invocations: 30 },
-  ],
-}
+// 10 environments against max_connections 10 (9 for the application: the test's admin
+// connection holds one).
+const small = smallStorm({ maxConnections: 10, invocations: 30 })
 
 test('in a small storm the unmanaged handler runs out of connections; db-connection fails no invocation and harms no bystander', async () => {
   const unmanaged = await runStorm({ handler: 'unmanaged', ...small, bystanders: false })
