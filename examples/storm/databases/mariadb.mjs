@@ -93,7 +93,7 @@ export const startMariaDbStorm = async ({ maxConnections, performanceSchema }) =
       return { statements: questions, connects }
     },
     sql: (statement) => server.sql(statement),
-    ledgerSql: 'CREATE TABLE IF NOT EXISTS ledger (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40))',
+    ledgerSql: 'CREATE TABLE IF NOT EXISTS test.ledger (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40))',
     dispose: () => server.dispose(),
   }
 }
