@@ -102,7 +102,7 @@ const dataApiSection = (rows) =>
         '',
         `The Data API engine with the real SDK client against the local Data API endpoint of @middy-downstream/testing,`,
         'over the same quiet private MariaDB as a managed mysql2 connection; same process, rounds alternating the',
-        `order, ${rows[0].statements} statements each, after a warm-up round. The local endpoint is the floor of the HTTP path`,
+        `order, ${rows[0].statements} of each statement on each path after a warm-up round. The local endpoint is the floor of the HTTP path`,
         '(signing, JSON both ways, one more hop); in AWS the service adds its own time per call: read the ratio.',
         '',
         table(
