@@ -12,7 +12,10 @@ export interface PoolOptions<TClient> {
   packageName: string
   adapter: ConnectionAdapter<TClient>
   events: EventSink
-  /** A password or token, or a provider called for each new connection. */
+  /**
+   * A password or token, or a provider called for each new connection.
+   * @default none (the adapter's config authenticates)
+   */
   secret?: SecretSource
   /**
    * `exclusive`: each in-flight invocation gets its own client (SQL connections).
@@ -30,7 +33,10 @@ export interface PoolOptions<TClient> {
   /** The longest a graceful close may take before the client is destroyed. */
   closeTimeoutMs: number
   retry: { strategy: BackoffStrategy; baseMs: number; capMs: number; maxAttempts: number }
-  /** Called with each new client once it is open, before it is handed out (session setup). */
+  /**
+   * Called with each new client once it is open, before it is handed out (session setup).
+   * @default none
+   */
   onOpen?: (client: TClient, deadline: Deadline) => Promise<void>
 }
 

@@ -24,7 +24,10 @@ export interface StatementOptions {
    * @default false
    */
   idempotent?: boolean
-  /** Longest this statement may take; always also bounded by the invocation's remaining time. */
+  /**
+   * Longest this statement may take; always also bounded by the invocation's remaining time.
+   * @default the connection's `queryTimeoutMs`
+   */
   timeoutMs?: number
 }
 

@@ -6,9 +6,15 @@ import { probeMysql } from './mysql-probe.js'
 import { probePostgres } from './postgres-probe.js'
 
 export interface DiagnoseOptions extends Partial<FleetShape> {
-  /** How long connecting may take, ms. Default 10000. */
+  /**
+   * How long connecting may take, ms.
+   * @default 10000
+   */
   connectTimeoutMs?: number
-  /** Called with a line before each step (the CLI writes them to stderr). */
+  /**
+   * Called with a line before each step (the CLI writes them to stderr).
+   * @default none
+   */
   progress?: (line: string) => void
 }
 

@@ -3,11 +3,20 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 
 export interface DownstreamStandInOptions {
-  /** Requests it serves at once; one more is refused with 503 (an overload). Default: no limit. */
+  /**
+   * Requests it serves at once; one more is refused with 503 (an overload).
+   * @default no limit
+   */
   maxInFlight?: number
-  /** Requests it serves per second (token bucket, burst `ratePerSecond`); above: 429. Default: no limit. */
+  /**
+   * Requests it serves per second (token bucket, burst `ratePerSecond`); above: 429.
+   * @default no limit
+   */
   ratePerSecond?: number
-  /** How long serving one request takes, ms. Default 20. */
+  /**
+   * How long serving one request takes, ms.
+   * @default 20
+   */
   workMs?: number
 }
 

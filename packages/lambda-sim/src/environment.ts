@@ -46,6 +46,7 @@ export interface EnvironmentOptions {
    * of the handler module and running up to `maxConcurrency / workers` invocations at once; the
    * timeout is not enforced (the remaining time goes to zero and below); never frozen unless
    * `freezeBetweenInvocations` says so; libuv's default 4 threadpool threads.
+   * @default none (classic: one invocation at a time, frozen between invocations)
    */
   managedInstances?: { maxConcurrency: number; workers?: number }
 }

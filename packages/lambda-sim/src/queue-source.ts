@@ -3,18 +3,30 @@ import type { InvocationRecord } from './results.js'
 import type { QueuedMessage, SqsQueue } from './sqs-queue.js'
 
 export interface QueueSourceOptions {
-  /** Messages per invocation. Default 10. */
+  /**
+   * Messages per invocation.
+   * @default 10
+   */
   batchSize?: number
   /**
    * The event source mapping's maximum concurrency: at most this many invocations at once.
-   * Default: one poller per environment the function may have (`pollers`).
+   * @default one poller per environment the function may have (`pollers`)
    */
   maximumConcurrency?: number
-  /** Concurrent pollers without a maximum concurrency (Lambda scales them up to its limits). Default 60. */
+  /**
+   * Concurrent pollers without a maximum concurrency (Lambda scales them up to its limits).
+   * @default 60
+   */
   pollers?: number
-  /** `ReportBatchItemFailures` on the mapping: a `batchItemFailures` answer deletes the others. Default true. */
+  /**
+   * `ReportBatchItemFailures` on the mapping: a `batchItemFailures` answer deletes the others.
+   * @default true
+   */
   reportBatchItemFailures?: boolean
-  /** How often an idle poller looks again (SQS long polling answers when messages arrive). Default 25. */
+  /**
+   * How often an idle poller looks again, ms (SQS long polling answers when messages arrive).
+   * @default 25
+   */
   pollIntervalMs?: number
 }
 

@@ -11,9 +11,15 @@ export interface QueuedMessage {
 }
 
 export interface SqsQueueOptions {
-  /** How long a received message stays hidden before it is delivered again, ms. Default 30000. */
+  /**
+   * How long a received message stays hidden before it is delivered again, ms.
+   * @default 30000
+   */
   visibilityTimeoutMs?: number
-  /** Receives after which a message goes to the dead-letter queue instead. Default 5. */
+  /**
+   * Receives after which a message goes to the dead-letter queue instead.
+   * @default 5
+   */
   maxReceiveCount?: number
 }
 
