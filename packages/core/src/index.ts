@@ -2,7 +2,13 @@ export type { ConnectFailure, ConnectionAdapter } from './adapter.js'
 export { type BackoffOptions, type BackoffStrategy, createBackoff } from './backoff.js'
 export { lifecycleChannelName } from './channels.js'
 export { invocationIdsOf, lambdaContextOf, remainingTimeMs, reservedContextKeys, trySet } from './context.js'
-export { resolveSecret, type SecretSource } from './credentials.js'
+export {
+  ConnectCredentials,
+  CredentialError,
+  CredentialSource,
+  resolveSecret,
+  type SecretSource,
+} from './credentials.js'
 export { Deadline } from './deadline.js'
 export { DeadlineSet } from './deadline-set.js'
 export {
@@ -56,6 +62,12 @@ export {
   resolveHost,
 } from './resolve-host.js'
 export { type RetryContext, RetryGaveUp, type RetryOptions, retryWithin } from './retry.js'
+export {
+  RetryBudget,
+  type RetryBudgetOptions,
+  type RetryDecision,
+  type RetryStop,
+} from './retry-budget.js'
 export { type ReleaseDisposition, Scope, type ScopeInfo } from './scope.js'
 export { redact, redactError, rememberedSecretCount, rememberSecret } from './secrets.js'
 export { sleep, withTimeout, yieldToEventLoop } from './sleep.js'

@@ -1,6 +1,6 @@
 import type { ConnectFailure, ConnectionAdapter } from './adapter.js'
 import type { BackoffStrategy } from './backoff.js'
-import { resolveSecret, type SecretSource } from './credentials.js'
+import { CredentialSource, type SecretSource } from './credentials.js'
 import type { Deadline } from './deadline.js'
 import { AuthenticationError, CapacityError, ClosedError, ConnectError, DeadlineError } from './errors.js'
 import { describeError, type EventSink, type LifecycleEvent } from './events.js'
@@ -69,8 +69,11 @@ export class ClientPool<TClient> {
   private readonly waiters: Waiter[] = []
   private nextSlotId = 1
   private disposed = false
+  private readonly credentials: CredentialSource
 
-  constructor(readonly options: PoolOptions<TClient>) {}
+  constructor(readonly options: PoolOptions<TClient>) {
+    this.credentials = new CredentialSource(options.secret)
+  }
 
   get size(): number {
     return this.slots.filter((s) => s.client !== undefined).length
@@ -308,18 +311,20 @@ export class ClientPool<TClient> {
   private async open(slot: Slot<TClient>, deadline: Deadline): Promise<TClient> {
     const { adapter, packageName, retry } = this.options
     const started = Date.now()
-    let refreshedAfterAuthFailure = false
-    let secret: string | undefined
-    let secretFetched = false
+    const credentials = this.credentials.forConnect()
     let lastFailure = 'fatal' as ConnectFailure
     let capacityRefusals = 0
     let lastCapacityError: unknown
     const attempt = async (attemptNumber: number): Promise<TClient> => {
-      if (!secretFetched) {
-        secret = await resolveSecret(this.options.secret)
-        secretFetched = true
-      }
       const timeoutMs = deadline.bound(this.options.connectTimeoutMs)
+      let secret: string | undefined
+      try {
+        secret = await credentials.secret(timeoutMs)
+      } catch (error) {
+        // The provider failed: no connection was tried, and asking it again would not help.
+        lastFailure = 'fatal'
+        throw error
+      }
       const connecting = adapter.connect({ secret, timeoutMs, attempt: attemptNumber })
       try {
         const client = await withTimeout(connecting, timeoutMs + 50, () =>
@@ -341,13 +346,7 @@ export class ClientPool<TClient> {
           lastCapacityError = error
         }
         // An expired token (RDS IAM, ElastiCache) is refreshed once, then the attempt repeats.
-        if (
-          lastFailure === 'authentication' &&
-          typeof this.options.secret === 'function' &&
-          !refreshedAfterAuthFailure
-        ) {
-          refreshedAfterAuthFailure = true
-          secretFetched = false
+        if (lastFailure === 'authentication' && credentials.refreshAfterRejection()) {
           throw Object.assign(redactError(error) as object, { refreshSecret: true })
         }
         throw redactError(error)

@@ -1,19 +1,9 @@
-import { type BackoffOptions, createBackoff } from './backoff.js'
 import type { Deadline } from './deadline.js'
+import { RetryBudget, type RetryBudgetOptions, type RetryStop } from './retry-budget.js'
 import { sleep } from './sleep.js'
 
-export interface RetryOptions extends BackoffOptions {
-  /**
-   * Attempts in all, the first included.
-   * @default `8`
-   */
-  maxAttempts?: number
-  /**
-   * Do not start an attempt with less time than this left before the deadline.
-   * @default `50`
-   */
-  minAttemptMs?: number
-}
+/** How long and how often `retryWithin` tries: see `RetryBudget`. */
+export type RetryOptions = RetryBudgetOptions
 
 export interface RetryContext {
   deadline: Deadline
@@ -31,7 +21,7 @@ export class RetryGaveUp extends Error {
   constructor(
     readonly lastError: unknown,
     readonly attempts: number,
-    readonly reason: 'not-retryable' | 'attempts' | 'deadline',
+    readonly reason: 'not-retryable' | RetryStop,
   ) {
     super(`gave up after ${attempts} attempt(s): ${reason}`)
   }
@@ -50,23 +40,16 @@ export const retryWithin = async <T>(
   context: RetryContext,
   options: RetryOptions = {},
 ): Promise<T> => {
-  const { maxAttempts = 8, minAttemptMs = 50, ...backoffOptions } = options
-  const nextDelay = createBackoff(backoffOptions)
-  let lastChance = false
+  const budget = new RetryBudget(options)
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {
       return await attempt(attemptNumber)
     } catch (error) {
       if (!context.isRetryable(error)) throw new RetryGaveUp(error, attemptNumber, 'not-retryable')
-      if (attemptNumber >= maxAttempts) throw new RetryGaveUp(error, attemptNumber, 'attempts')
-      // The last sleep is shortened to what is left, so the budget is used for one more attempt.
-      const budget = context.deadline.remaining() - minAttemptMs
-      if (budget <= 0 || lastChance) throw new RetryGaveUp(error, attemptNumber, 'deadline')
-      const wanted = context.delayOf?.(error) ?? nextDelay()
-      const delayMs = Math.min(wanted, budget)
-      lastChance = wanted >= budget
-      context.onRetry?.({ attempt: attemptNumber, delayMs, error })
-      await sleep(delayMs)
+      const decision = budget.nextDelay(attemptNumber, context.deadline, context.delayOf?.(error))
+      if ('stop' in decision) throw new RetryGaveUp(error, attemptNumber, decision.stop)
+      context.onRetry?.({ attempt: attemptNumber, delayMs: decision.delayMs, error })
+      await sleep(decision.delayMs)
     }
   }
 }

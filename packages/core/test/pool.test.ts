@@ -1,5 +1,13 @@
 import { describe, expect, test } from '@jest/globals'
-import { AuthenticationError, CapacityError, Deadline, DeadlineError, Scope } from '../src/index.js'
+import {
+  AuthenticationError,
+  CapacityError,
+  ConnectError,
+  CredentialError,
+  Deadline,
+  DeadlineError,
+  Scope,
+} from '../src/index.js'
 
 import { FakeClient, fakeBackend, info, makePool } from './support/fake-backend.js'
 
@@ -63,6 +71,22 @@ describe('ClientPool', () => {
     expect(error).toBeInstanceOf(AuthenticationError)
     expect(state.connects).toBe(2)
     expect(error.message).not.toContain('wrong-secret-value')
+  })
+
+  test('a provider that never answers fails the connect within the deadline, asked once, nothing opened', async () => {
+    const { adapter, state } = fakeBackend()
+    let asked = 0
+    const pool = makePool(adapter, {
+      secret: () => {
+        asked += 1
+        return new Promise<string>(() => {})
+      },
+    })
+    const error = await new Scope(pool, new Deadline(Date.now() + 40), info).client().catch((e) => e)
+    expect(error).toBeInstanceOf(ConnectError)
+    expect(error.message).toContain('the password provider failed (no answer within')
+    expect(error.cause).toBeInstanceOf(CredentialError)
+    expect({ asked, connects: state.connects }).toEqual({ asked: 1, connects: 0 })
   })
 
   test('a connect that outlives its timeout is destroyed when it completes late', async () => {
