@@ -10,6 +10,7 @@ export {
   type SecretSource,
 } from './credentials.js'
 export { Deadline } from './deadline.js'
+export { DeadlineGuard } from './deadline-guard.js'
 export { DeadlineSet } from './deadline-set.js'
 export {
   AuthenticationError,

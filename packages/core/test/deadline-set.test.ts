@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
-import { Deadline, DeadlineSet } from '../src/index.js'
+import { Deadline, DeadlineGuard, DeadlineSet } from '../src/index.js'
 
 describe('DeadlineSet', () => {
   test('tracks the latest deadline of the invocations using a client', () => {
@@ -21,5 +21,38 @@ describe('DeadlineSet', () => {
     expect(set.size).toBe(0)
     set.add(new Deadline(Date.now() - 1))
     expect(set.expired).toBe(true)
+  })
+})
+
+describe('DeadlineGuard', () => {
+  test('fires once, at the latest deadline of the invocations using the client', async () => {
+    const fired: number[] = []
+    let wake: () => void = () => {}
+    const woken = new Promise<void>((resolve) => (wake = resolve))
+    const guard = new DeadlineGuard((dueAt) => {
+      fired.push(dueAt)
+      wake()
+    })
+    const soon = new Deadline(Date.now() + 5)
+    const later = new Deadline(Date.now() + 30)
+    guard.enter(soon)
+    guard.enter(later)
+    await woken
+    expect(fired).toEqual([later.expiresAt])
+    guard.leave(soon)
+    guard.leave(later)
+  })
+
+  test('is disarmed once every invocation left, and while one has no deadline', () => {
+    const guard = new DeadlineGuard(() => {})
+    const soon = new Deadline(Date.now() + 5)
+    const unbounded = Deadline.none()
+    guard.enter(soon)
+    expect(guard.toJSON()).toEqual({ invocations: 1, armed: true })
+    guard.enter(unbounded)
+    expect(guard.toJSON()).toEqual({ invocations: 2, armed: false })
+    guard.leave(unbounded)
+    guard.leave(soon)
+    expect(guard.toJSON()).toEqual({ invocations: 0, armed: false })
   })
 })
