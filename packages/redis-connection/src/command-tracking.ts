@@ -1,0 +1,210 @@
+import { DeadlineError, type DeadlineSet, DownstreamError } from '@middy-downstream/core'
+import type { ClientState, ClientStates } from './client-state.js'
+import { isAuthError, isCommandTimeout, isConnectionError, isReplyError, scrubError } from './errors.js'
+import { authFailure, commandName, connectFailure, deadlineFailure, lostFailure } from './failures.js'
+import { type ClientInternals, type CommandInternals, streamsOf } from './internals.js'
+import { type ClientSettings, packageName } from './options.js'
+import { noteSession } from './session-state.js'
+
+/** Commands ioredis sends itself while a connection is being set up; they are left alone. */
+const HANDSHAKE = new Set(['auth', 'hello', 'select', 'client', 'readonly', 'info', 'cluster'])
+
+const TRACKED = Symbol('redis-connection.tracked')
+const REQUEUED = Symbol('redis-connection.requeued')
+
+/** A command sent through the client and not yet settled. */
+interface PendingCommand {
+  command: CommandInternals
+  client: ClientInternals
+  /** Settles the command's promise directly (past any cluster redirection logic). */
+  reject: (error: unknown) => void
+  /** Whether it was written to a socket (so it may have run on the server). */
+  written: boolean
+  requeued: boolean
+  /** Settled (answered, failed, or failed at the deadline): counted out of `inFlight` once. */
+  done: boolean
+  state: ClientState
+}
+
+/** What the tracker needs from the manager that owns the client. */
+export interface TrackerContext {
+  settings: ClientSettings
+  states: ClientStates
+  /** The deadlines of the invocations using the client now. */
+  deadlines: DeadlineSet
+  /** A password provider: a command refused for its credentials is sent once more with fresh ones. */
+  refreshable: boolean
+  /** Drops a client at once (sockets destroyed, no reconnect). */
+  destroy(client: ClientInternals): void
+}
+
+/**
+ * The commands in flight on a manager's clients, through ioredis' `sendCommand` (the one door
+ * every command goes through, pipelines and MULTI included): each is tracked until it settles,
+ * so it can be failed at the deadline, its connection failures become typed errors, MULTI/WATCH
+ * are noted for the reset at release, and the sockets are referenced only while one is in flight.
+ *
+ * @example
+ * const commands = new CommandTracker({ settings, states, deadlines, refreshable, destroy })
+ * commands.hook(internals(client))
+ */
+export class CommandTracker {
+  private readonly pending = new Set<PendingCommand>()
+
+  constructor(private readonly context: TrackerContext) {}
+
+  /** Commands sent and not settled, on every client. */
+  get size(): number {
+    return this.pending.size
+  }
+
+  hook(client: ClientInternals): void {
+    const original = client.sendCommand
+    const { deadlines } = this.context
+    client.sendCommand = (command: CommandInternals, ...rest: unknown[]) => {
+      let entry = (command as unknown as { [TRACKED]?: PendingCommand })[TRACKED]
+      if (entry === undefined) {
+        if (client.status === 'connect' && HANDSHAKE.has(command.name))
+          return original.call(client, command, ...rest)
+        entry = this.track(client, command)
+        if (deadlines.expired) {
+          this.finish(entry)
+          entry.reject(this.deadlineFailure(client, commandName(command), false))
+          return command.promise
+        }
+        noteSession(entry.state, command.name)
+      }
+      const result = original.call(client, command, ...rest)
+      if (!entry.written) entry.written = client.commandQueue?.peekBack()?.command === command
+      return result
+    }
+  }
+
+  /**
+   * Sockets are referenced only while a command is in flight (or the client is subscribed, when
+   * the handler waits for messages): an idle kept client, or one left by an early return, never
+   * keeps a script or a callback-style invocation alive.
+   */
+  hold(client: ClientInternals, state: ClientState): void {
+    state.inFlight += 1
+    if (state.inFlight === 1) setRef(client, true)
+  }
+
+  unhold(client: ClientInternals, state: ClientState): void {
+    state.inFlight -= 1
+    if (state.inFlight > 0) return
+    const mode = client.mode
+    if (mode !== 'subscriber' && mode !== 'monitor') setRef(client, false)
+  }
+
+  /**
+   * ioredis keeps the commands that were written but unanswered when a connection dropped, and
+   * with `autoResendUnfulfilledCommands: false` silently forgets them after the reconnect, so
+   * they would wait until a timeout. They may have run; they fail now instead.
+   */
+  failUnfulfilled(client: ClientInternals): void {
+    if (this.context.settings.resendUnfulfilledCommands) return
+    const queue = client.prevCommandQueue
+    if (!queue || queue.length === 0) return
+    client.prevCommandQueue = null
+    const state = this.context.states.of(client)
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      item.command.reject(lostFailure(state, item.command))
+    }
+  }
+
+  /**
+   * The deadline passed with commands unanswered: they fail now, and their connections are
+   * destroyed at once (not at release), so a late answer (a BLPOP popping an item pushed after the
+   * deadline) is never delivered to a reader that is gone. The next invocation gets a new client.
+   */
+  expire(): void {
+    const clients = new Set<ClientInternals>()
+    for (const entry of [...this.pending]) {
+      this.finish(entry)
+      entry.state.stale = true
+      clients.add(entry.client)
+      entry.reject(this.deadlineFailure(entry.client, commandName(entry.command)))
+    }
+    for (const client of clients) this.context.destroy(client)
+  }
+
+  /** `what` did not complete before the deadline, on this client. */
+  deadlineFailure(client: ClientInternals, what: string, sent = true): DeadlineError {
+    const { marginMs } = this.context.settings
+    return deadlineFailure(this.context.states.of(client), { what, status: client.status, sent, marginMs })
+  }
+
+  private track(client: ClientInternals, command: CommandInternals): PendingCommand {
+    const { resolve, reject } = command
+    const state = this.context.states.of(client)
+    const entry: PendingCommand = {
+      command,
+      client,
+      reject,
+      written: false,
+      requeued: false,
+      done: false,
+      state,
+    }
+    ;(command as unknown as { [TRACKED]?: PendingCommand })[TRACKED] = entry
+    this.pending.add(entry)
+    this.hold(client, state)
+    command.resolve = (value) => {
+      this.finish(entry)
+      resolve(value)
+    }
+    command.reject = (error) => {
+      const outcome = this.onCommandError(entry, error)
+      if (outcome === REQUEUED) return
+      this.finish(entry)
+      reject(outcome)
+    }
+    return entry
+  }
+
+  /** The command settled: out of the deadline's reach, and out of the in-flight count, once. */
+  private finish(entry: PendingCommand): void {
+    if (entry.done) return
+    entry.done = true
+    this.pending.delete(entry)
+    this.unhold(entry.client, entry.state)
+  }
+
+  private onCommandError(entry: PendingCommand, error: unknown): unknown {
+    if (error instanceof DownstreamError) return error
+    scrubError(error)
+    const { client, command, state } = entry
+    if (isAuthError(error)) {
+      // An expired token (ElastiCache IAM): the reconnect asks the provider again; the command is
+      // sent once more. It waited in the offline queue, so it never ran.
+      if (this.context.refreshable && !entry.requeued && !this.context.deadlines.expired) {
+        entry.requeued = true
+        setImmediate(() => client.sendCommand(command))
+        return REQUEUED
+      }
+      return authFailure(state, error)
+    }
+    if (isReplyError(error)) return error
+    if (isCommandTimeout(error)) {
+      state.stale = true
+      return new DeadlineError(
+        `${packageName}: ${commandName(command)} got no answer from ${state.endpoint} within commandTimeoutMs (${this.context.settings.commandTimeoutMs} ms); the client will be replaced`,
+        { package: packageName, cause: error },
+      )
+    }
+    if (isConnectionError(error)) {
+      if (entry.written) return lostFailure(state, command, error)
+      if (isAuthError(state.lastError)) return authFailure(state, state.lastError)
+      return connectFailure(state, `${commandName(command)} was not sent`, error)
+    }
+    return error
+  }
+}
+
+const setRef = (client: ClientInternals, ref: boolean): void => {
+  for (const stream of streamsOf(client)) {
+    if (ref) stream.ref()
+    else stream.unref()
+  }
+}
