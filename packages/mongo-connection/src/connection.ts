@@ -2,6 +2,7 @@ import {
   ClientPool,
   ClosedError,
   Deadline,
+  DeadlineGuard,
   EventSink,
   fingerprint,
   type LifecycleCounters,
@@ -38,18 +39,29 @@ interface Shared {
   events: EventSink
   /** When an invocation last gave the client back: the idle gap a freeze hides in. */
   lastReleasedAt: number
+  /** Invocations holding the client now (several on Lambda Managed Instances). */
+  holders: Set<InvocationScope>
   /**
-   * Invocations holding the client now (several on Lambda Managed Instances): the deadline guard
-   * of one never closes the client under another's work.
+   * Core's deadline guard over the holders' deadlines: it fires when every one of them passed, so
+   * one invocation's deadline never closes the client under another's work.
    */
-  holders: number
+  guard: DeadlineGuard
 }
 
 /** After an idle gap this long, give the driver one more event-loop turn before the handler runs. */
 const settleAfterIdleMs = 1_000
 
-/** A timer that fires this late slept through a freeze: the invocation it guarded is over. */
+/** A guard that fires this late slept through a freeze: the invocations it guarded are over. */
 const lateToleranceMs = 1_000
+
+/**
+ * The holders' deadlines all passed: each holder still running with `closeAtDeadline` gets its
+ * client closed, so operations stuck on a dead socket end now.
+ */
+const expireHolders = (shared: Shared, dueAt: number): void => {
+  if (Date.now() - dueAt > lateToleranceMs) return
+  for (const scope of [...shared.holders]) scope.closeAtDeadline()
+}
 
 const driverIds = new WeakMap<object, number>()
 let nextDriverId = 1
@@ -80,10 +92,15 @@ class InvocationScope implements HandleOwner {
   readonly lease: Scope<MongoClient>
   readonly handle: MongoLease
   private current?: MongoClient
-  private timer?: NodeJS.Timeout
   private signalMemo?: AbortSignal
   private done = false
   private holding = false
+  /**
+   * The guard may close the client for this invocation: `closeAtDeadline`, a deadline, and time
+   * left when it took the client (started with less than marginMs left, closing a healthy client
+   * would only cost the next invocation a reconnect; Lambda's own timeout is the bound then).
+   */
+  private guarded = false
 
   constructor(
     private readonly connection: MongoConnection,
@@ -140,20 +157,26 @@ class InvocationScope implements HandleOwner {
     // this (~20 µs); it narrows, not closes, the window: the ping after validateAfterIdleMs does.
     if (idleMs > settleAfterIdleMs) await yieldToEventLoop()
     this.current = client
-    this.holding = true
-    this.shared.holders += 1
+    if (!this.holding && !this.done) {
+      this.holding = true
+      this.guarded =
+        this.connection.options.closeAtDeadline && this.deadline.bounded && !this.deadline.expired
+      this.shared.holders.add(this)
+      this.shared.guard.enter(this.deadline)
+    }
     // The handler's operations are invisible to the scope: its sockets stay referenced until release.
     this.lease.hold()
-    this.arm()
     return client
   }
 
   async release(outcome: 'success' | 'error', disposition = this.connection.options.release): Promise<void> {
     if (this.done) return
     this.done = true
-    clearTimeout(this.timer)
     this.connection.forget(this)
-    if (this.holding) this.shared.holders -= 1
+    if (this.holding) {
+      this.shared.holders.delete(this)
+      this.shared.guard.leave(this.deadline)
+    }
     this.holding = false
     if (!this.lease.acquired) {
       await this.lease.release(disposition, outcome)
@@ -199,28 +222,15 @@ class InvocationScope implements HandleOwner {
   }
 
   /**
-   * Core's scope guard destroys an exclusive client with an operation in flight; this client is
-   * shared and the handler's operations are invisible, so the guard here asks instead whether the
-   * invocation is still running, and whether anyone else holds the client.
+   * Core's deadline guard fired: every holder's deadline passed. This client is shared and the
+   * handler's operations are invisible, so the scope decides whether the invocation is still
+   * running (not returned early) and wants its client closed at the deadline.
    */
-  private arm(): void {
-    if (!this.connection.options.closeAtDeadline || !this.deadline.bounded || this.timer || this.done) return
-    const dueAt = this.deadline.expiresAt
-    // Started with less than marginMs left: closing a healthy client now would only cost the
-    // next invocation a reconnect; Lambda's own timeout is the bound then.
-    if (dueAt <= Date.now()) return
-    this.timer = setTimeout(() => this.fire(dueAt), dueAt - Date.now())
-    this.timer.unref()
-  }
-
-  private fire(dueAt: number): void {
-    this.timer = undefined
+  closeAtDeadline(): void {
     const client = this.current
-    // Nothing to guard: released, returned early, or the timer slept through a freeze.
-    if (this.done || !client || this.ended() || Date.now() - dueAt > lateToleranceMs) return
-    // Another invocation (Managed Instances) still uses the client: closing it would fail its
-    // work too. This invocation's `signal` has fired; Lambda's timeout bounds the rest.
-    if (this.shared.holders > 1 && this.shared.pool.clients.includes(client)) return
+    if (this.done || !this.guarded || !client || this.ended()) return
+    // Closed already: by another holder's turn, an earlier firing, or for another reason.
+    if (closedBecause(client) !== undefined) return
     noteClosing(client, 'deadline')
     if (this.shared.pool.clients.includes(client)) this.lease.discard('deadline')
     else destroyClient(client, 'deadline')
@@ -347,7 +357,14 @@ export class MongoConnection {
         closeTimeoutMs: settings.closeTimeoutMs,
         retry: { strategy: 'decorrelated', baseMs: 50, capMs: 1_000, maxAttempts: 3 },
       })
-      return { pool, events, lastReleasedAt: 0, holders: 0 }
+      const shared: Shared = {
+        pool,
+        events,
+        lastReleasedAt: 0,
+        holders: new Set(),
+        guard: new DeadlineGuard((dueAt) => expireHolders(shared, dueAt)),
+      }
+      return shared
     }
   }
 
@@ -422,6 +439,7 @@ export class MongoConnection {
     await this.release()
     const shared = this.shared()
     registryDelete(this.key)
+    shared.guard.dispose()
     await shared.pool.dispose()
   }
 
