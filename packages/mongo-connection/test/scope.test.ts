@@ -9,6 +9,7 @@ import { fakeContext, MongoStandIn } from '@middy-downstream/testing'
 import mongoConnection, {
   createMongoConnection,
   Deadline,
+  DeadlineError,
   type MongoClientConstructor,
   type MongoContext,
   ReleasedError,
@@ -139,6 +140,24 @@ describe.each(drivers)('%s', (_name, MongoClient: MongoClientConstructor) => {
     // The short one's own operation was ended by its signal, not by closing the shared client.
     expect(short.status).toBe('rejected')
     expect(String((short as PromiseRejectedResult).reason)).toMatch(/abort|timed out/i)
+    await createMongoConnection(current).dispose()
+  })
+
+  test('invocations all still running past their deadlines (Managed Instances): the client is closed at the latest one', async () => {
+    const current = options()
+    // Managed Instances do not enforce the timeout: Middy's own early timeout is off too.
+    const handler = middy<{ ms: number }>({ timeoutEarlyInMillis: 0 })
+      .use(mongoConnection(current))
+      .handler(async (event, context) => context.mongo.db.command({ sleep: 1, millis: event.ms }))
+    // Deadlines at 1000 and 1500 ms (marginMs 500); both commands would answer only at 5 s.
+    const results = await Promise.allSettled([
+      handler({ ms: 5_000 }, lambdaContext(1_500)),
+      handler({ ms: 5_000 }, lambdaContext(2_000)),
+    ])
+    for (const result of results) {
+      expect(result.status).toBe('rejected')
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(DeadlineError)
+    }
     await createMongoConnection(current).dispose()
   })
 })
