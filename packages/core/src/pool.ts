@@ -316,15 +316,16 @@ export class ClientPool<TClient> {
     let capacityRefusals = 0
     let lastCapacityError: unknown
     const attempt = async (attemptNumber: number): Promise<TClient> => {
-      const timeoutMs = deadline.bound(this.options.connectTimeoutMs)
       let secret: string | undefined
       try {
-        secret = await credentials.secret(timeoutMs)
+        secret = await credentials.secret(deadline.bound(this.options.connectTimeoutMs))
       } catch (error) {
         // The provider failed: no connection was tried, and asking it again would not help.
         lastFailure = 'fatal'
         throw error
       }
+      // Measured after the provider answered: the connect gets what is left, not more.
+      const timeoutMs = deadline.bound(this.options.connectTimeoutMs)
       const connecting = adapter.connect({ secret, timeoutMs, attempt: attemptNumber })
       try {
         const client = await withTimeout(connecting, timeoutMs + 50, () =>
