@@ -146,7 +146,7 @@ export class ClientPool<TClient> {
    * The live client of a slot: reused when healthy, pinged first when idle too long, replaced
    * when dead, opened when absent.
    */
-  async clientFor(slot: Slot<TClient>, deadline: Deadline): Promise<TClient> {
+  async clientFor(slot: Slot<TClient>, deadline: Deadline, secret?: SecretSource): Promise<TClient> {
     this.assertOpen()
     if (slot.opening) return slot.opening
     const { adapter } = this.options
@@ -168,7 +168,7 @@ export class ClientPool<TClient> {
         return slot.client
       }
     }
-    slot.opening = this.open(slot, deadline).finally(() => {
+    slot.opening = this.open(slot, deadline, secret).finally(() => {
       slot.opening = undefined
     })
     return slot.opening
@@ -308,10 +308,11 @@ export class ClientPool<TClient> {
     }
   }
 
-  private async open(slot: Slot<TClient>, deadline: Deadline): Promise<TClient> {
+  private async open(slot: Slot<TClient>, deadline: Deadline, secret?: SecretSource): Promise<TClient> {
     const { adapter, packageName, retry } = this.options
     const started = Date.now()
-    const credentials = this.credentials.forConnect()
+    const source = secret === undefined ? this.credentials : new CredentialSource(secret)
+    const credentials = source.forConnect()
     let lastFailure = 'fatal' as ConnectFailure
     let capacityRefusals = 0
     let lastCapacityError: unknown

@@ -1,3 +1,4 @@
+import type { SecretSource } from './credentials.js'
 import type { Deadline } from './deadline.js'
 import { ReleasedError } from './errors.js'
 import type { ClientPool, Slot } from './pool.js'
@@ -10,6 +11,11 @@ export interface ScopeInfo {
   packageName: string
   /** The invocation's request id and function name, copied onto the events of its client. */
   invocation?: { awsRequestId?: string; functionName?: string }
+  /**
+   * This invocation's own secret (a token a middleware put in `request.internal`), for a client
+   * opened for it; the pool's secret otherwise. Never shared with a concurrent invocation.
+   */
+  secret?: SecretSource
 }
 
 /**
@@ -194,7 +200,7 @@ export class Scope<TClient> {
     if (this.info.invocation) slot.invocation = this.info.invocation
     let client: TClient
     try {
-      client = await this.pool.clientFor(slot, this.deadline)
+      client = await this.pool.clientFor(slot, this.deadline, this.info.secret)
     } catch (error) {
       if (this.#slot === slot) {
         this.#slot = undefined

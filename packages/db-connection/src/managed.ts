@@ -76,7 +76,6 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
   readonly #engine: SqlEngine<TConn, TConfig, THeader, TCreate, unknown>
   readonly #settings: Settings<TConfig, TCreate>
   /** The secret source of the invocation being served, when it comes from `request.internal`. */
-  #internalSecret?: SecretSource
 
   constructor(
     engine: SqlEngine<TConn, TConfig, THeader, TCreate, unknown>,
@@ -101,10 +100,7 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
         create: settings.createConnection,
       }),
       events: this.events,
-      secret: () => {
-        const source = this.#internalSecret ?? staticSecret
-        return typeof source === 'function' ? source() : (source ?? '')
-      },
+      secret: staticSecret ?? '',
       sharing: engine.sharing,
       maxClients: connectionsPerWorker(packageName, settings.maxConnectionsPerEnvironment),
       validateAfterIdleMs: effectiveValidateAfterIdleMs(settings),
@@ -155,11 +151,11 @@ export class ManagedSqlConnection<TConn, TConfig, THeader, TCreate> {
     deadline?: Deadline,
     ids?: { awsRequestId?: string; functionName?: string },
   ) {
-    if (internalSecret !== undefined) this.#internalSecret = internalSecret
     const engine = this.#engine
     const scope = new Scope(this.pool, deadline ?? Deadline.fromContext(context, this.#settings.marginMs), {
       packageName: engine.packageName,
       invocation: ids ?? invocationIdsOf(context),
+      ...(internalSecret === undefined ? {} : { secret: internalSecret }),
     })
     const shared: SessionShared<TConn> = {
       engine,

@@ -371,6 +371,34 @@ describe('many invocations in one environment (Lambda Managed Instances)', () =>
     expect(new Set(ids).size).toBe(3)
     expect(managed.counters.opens).toBe(3)
   })
+
+  test("a connection opened for one invocation uses that invocation's request.internal token, never a concurrent one's", async () => {
+    const { middleware } = build({
+      config: { ...server.config, user: 'app' },
+      passwordFromInternal: 'rdsToken',
+      maxConnectionsPerEnvironment: 2,
+    })
+    // Invocation "good" waits at the gate until "bad" (whose token is wrong) has begun, then
+    // connects: before, the managed connection kept the last invocation's token source for all.
+    let openGate: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve
+    })
+    const handler = middy<{ token: string; wait: boolean }, string, Error, DbConnectionContext>()
+      .before(async (request) => {
+        Object.assign(request.internal, { rdsToken: request.event.token })
+      })
+      .use(middleware)
+      .handler(async (event, context) => {
+        if (event.wait) await gate
+        return (await context.db.query<{ u: string }>('SELECT CURRENT_USER() AS u'))[0]!.u
+      })
+    const good = handler({ token: 'app-password-1', wait: true }, lambdaContext({ timeoutMs: 5000 }))
+    const bad = handler({ token: 'not-the-password', wait: false }, lambdaContext({ timeoutMs: 5000 }))
+    await expect(bad).rejects.toBeInstanceOf(AuthenticationError)
+    openGate()
+    expect(await good).toBe('app@%')
+  })
 })
 
 describe('options', () => {
