@@ -1,5 +1,6 @@
 // `pnpm bench`: middleware overhead against a bare Middy handler, server round trips per warm
-// invocation, Data API latency per statement against a direct connection, the demo's storm repeated, other packages' own overhead benchmarks; writes
+// invocation, Data API latency per statement against a direct connection, the demo's storm repeated, other packages' own overhead benchmarks,
+// the import cost of each package at cold start; writes
 // bench/RESULTS.md. Needs the MariaDB binaries (`apt-get install -y mariadb-server`).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { mariaDbMissing, startDatabase } from '../examples/storm/storm.mjs'
 import { runChildBenches } from './child-benches.mjs'
 import { measureDataApiLatency } from './data-api-latency.mjs'
+import { measureImports } from './imports.mjs'
 import { describeMachine } from './machine.mjs'
 import { measureOverhead } from './overhead.mjs'
 import { judgeGoals, renderResults } from './report.mjs'
@@ -108,6 +110,15 @@ const children = await timed('other packages', () =>
 )
 for (const child of children) log(`  ${child.name}: ${child.status}`)
 
+log('import cost at cold start, fresh processes per entry...')
+const imports = await timed('imports', () =>
+  measureImports({ onEntry: (specifier) => log(`  ${specifier}`) }),
+)
+for (const r of imports.rows)
+  log(
+    `  ${r.specifier.padEnd(42)} +${r.extraMs.toFixed(1)} ms over ${r.drivers.join(', ') || 'an empty module'}`,
+  )
+
 const machineAfter = await describeMachine()
 parts.total = (performance.now() - started) / 1000
 // The storm runs without their per-invocation records and samples: the figures, not the raw data.
@@ -121,6 +132,7 @@ const figures = {
   dataApiLatency,
   storm,
   children,
+  imports,
   timings: { overheadRounds, cpuInvocations, stormRounds, parts },
 }
 mkdirSync(path.dirname(figuresFile), { recursive: true })
