@@ -65,26 +65,47 @@ export const importsOf = (
   return found
 }
 
-/** Milliseconds a fresh Node process spends importing `specifiers` one after the other. */
+/**
+ * What a fresh Node process spends importing `specifiers` one after the other, in milliseconds:
+ * { wall, cpu }. CPU time (user + system, all threads) is what the import costs the process, and
+ * hardly moves when other work shares the machine; wall time does.
+ */
 const timeImport = (cwd, specifiers) =>
-  Number(
+  JSON.parse(
     execFileSync(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        `const t = performance.now()
+        `const cpu = process.cpuUsage()
+         const wall = performance.now()
          for (const s of ${JSON.stringify(specifiers)}) await import(s)
-         console.log(performance.now() - t)`,
+         const used = process.cpuUsage(cpu)
+         console.log(JSON.stringify({ wall: performance.now() - wall, cpu: (used.user + used.system) / 1000 }))`,
       ],
       { cwd, encoding: 'utf8' },
-    ).trim(),
+    ),
   )
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Medians of one measure (`cpu` or `wall`) of the three imports, and what the entry adds. */
+const compare = (alone, withBuiltins, withOurs, measure) => {
+  const driverMs = median(alone.map((t) => t[measure]))
+  const builtinsMs = median(withBuiltins.map((t) => t[measure]))
+  const packageMs = median(withOurs.map((t) => t[measure]))
+  return {
+    driverMs,
+    builtinsMs,
+    packageMs,
+    extraMs: packageMs - driverMs,
+    ownCodeMs: packageMs - builtinsMs,
+    ratio: packageMs / driverMs,
+  }
 }
 
 /** Minified bytes of a package's own code: all its entries, shared chunks counted once. */
@@ -126,20 +147,8 @@ export const measureImports = async ({ processes = 15, onEntry } = {}) => {
         withBuiltins.push(timeImport(entry.dir, [...baseline, ...builtins]))
         withOurs.push(timeImport(entry.dir, [specifier]))
       }
-      const driverMs = median(alone)
-      const builtinsMs = median(withBuiltins)
-      const packageMs = median(withOurs)
-      rows.push({
-        specifier,
-        drivers,
-        builtins,
-        driverMs,
-        builtinsMs,
-        packageMs,
-        extraMs: packageMs - driverMs,
-        ownCodeMs: packageMs - builtinsMs,
-        ratio: packageMs / driverMs,
-      })
+      rows.push({ specifier, drivers, builtins, cpu: compare(alone, withBuiltins, withOurs, 'cpu') })
+      rows.at(-1).wall = compare(alone, withBuiltins, withOurs, 'wall')
     }
   }
   return { processes, rows, sizes }
@@ -149,7 +158,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { rows, sizes } = await measureImports({ onEntry: (s) => console.error(`  ${s}`) })
   for (const r of rows)
     console.log(
-      `${r.specifier.padEnd(42)} ${r.packageMs.toFixed(1).padStart(6)} ms vs ${r.driverMs.toFixed(1).padStart(6)} ms (${r.drivers.join(', ') || 'an empty module'}): +${r.extraMs.toFixed(1)} ms`,
+      `${r.specifier.padEnd(42)} CPU ${r.cpu.packageMs.toFixed(1).padStart(6)} ms vs ${r.cpu.driverMs.toFixed(1).padStart(6)} ms (${r.drivers.join(', ') || 'an empty module'}): +${r.cpu.extraMs.toFixed(1)} ms; wall +${r.wall.extraMs.toFixed(1)} ms`,
     )
   for (const s of sizes)
     console.log(`${s.name.padEnd(42)} ${(s.minifiedBytes / 1024).toFixed(1)} KB minified`)

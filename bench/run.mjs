@@ -116,7 +116,7 @@ const imports = await timed('imports', () =>
 )
 for (const r of imports.rows)
   log(
-    `  ${r.specifier.padEnd(42)} +${r.extraMs.toFixed(1)} ms over ${r.drivers.join(', ') || 'an empty module'}`,
+    `  ${r.specifier.padEnd(42)} CPU +${r.cpu.extraMs.toFixed(1)} ms over ${r.drivers.join(', ') || 'an empty module'}`,
   )
 
 const machineAfter = await describeMachine()
