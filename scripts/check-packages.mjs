@@ -1,6 +1,7 @@
 // `pnpm check:packages` (and CI, after the consumer typecheck): packs every public package the way
 // `npm publish` would and checks what a user would download. The tarball holds no build state
-// (.tsbuildinfo) and no source maps, holds its LICENSE, README and every entry; package.json has
+// (.tsbuildinfo) and no source maps, holds its LICENSE, README, every entry and every file a
+// bundle loads (chunks, workers, loader hooks); package.json has
 // the fields the registry's page shows; the README has no relative link (dead on that page);
 // `publint --strict` and `attw` (Are the Types Wrong) find nothing. Also: no Markdown file in the
 // repository links to a path outside it or to a file that does not exist.
@@ -17,7 +18,12 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { publint } from 'publint'
 import { formatMessage } from 'publint/utils'
-import { metadataProblems, readmeLinkProblems, tarballFileProblems } from './lib/package-rules.mjs'
+import {
+  metadataProblems,
+  missingFileProblems,
+  readmeLinkProblems,
+  tarballFileProblems,
+} from './lib/package-rules.mjs'
 import { pack, publicPackages, root, tarballFile } from './lib/packages.mjs'
 import { repositoryLinkProblems } from './lib/repository-links.mjs'
 
@@ -48,6 +54,7 @@ const checkPackage = async ({ dir }, destination) => {
   const readme = files.includes('README.md') ? tarballFile(filename, 'README.md') : ''
   return [
     ...tarballFileProblems(files, manifest),
+    ...missingFileProblems(files, (file) => tarballFile(filename, file)),
     ...metadataProblems(manifest, path.relative(root, dir)),
     ...readmeLinkProblems(readme),
     ...(await publintProblems(filename)),

@@ -1,5 +1,6 @@
 // What a published tarball must and must not hold, as pure checks over its file list, its
 // package.json and its README: each returns the problems it finds, as sentences.
+import path from 'node:path'
 import { repoUrl } from './packages.mjs'
 
 /** Files no tarball ships: build state, and source maps that would point at unshipped src/. */
@@ -47,3 +48,20 @@ export const readmeLinkProblems = (markdown) =>
   linkTargets(markdown)
     .filter((target) => !/^([a-z][a-z0-9+.-]*:|#)/i.test(target))
     .map((target) => `README links to ${target}, which the registry's page cannot show: link ${repoUrl}/…`)
+
+/** Relative files a bundle loads: imports, and files it loads by URL next to itself. */
+const relativeReferences = (code) =>
+  [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|new URL\(\s*|register\(\s*)"(\.\.?\/[^"]+)"/g)].map(
+    (match) => match[1],
+  )
+
+/** Every relative file a shipped .js file refers to must be shipped too (a chunk, a worker, a hook). */
+export const missingFileProblems = (files, read) =>
+  files
+    .filter((file) => file.endsWith('.js'))
+    .flatMap((file) =>
+      relativeReferences(read(file))
+        .map((reference) => ({ reference, target: path.posix.join(path.posix.dirname(file), reference) }))
+        .filter(({ target }) => !files.includes(target))
+        .map(({ reference }) => `${file} loads ${reference}, which is not in the tarball`),
+    )
