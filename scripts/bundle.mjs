@@ -1,7 +1,7 @@
 // The second half of `pnpm build`: after `tsc -b` has written each package's declarations, bundles
 // each public package's entries (its `exports`, its `bin`, and the files it loads by URL at run
-// time) with esbuild into one ESM file each in dist/. Importing ~20 small files costs a Lambda
-// cold start ~30 ms more than importing one; see bench/imports.mjs.
+// time) with esbuild into one ESM file each in dist/. Importing ~20 small files cost a Lambda
+// cold start ~30 ms more than importing one (issue 15); `pnpm bench` measures it (bench/imports.mjs).
 //
 // Every bare specifier stays external: drivers, peer dependencies, dependencies, our other
 // packages (one shared copy of core's registry) and node builtins. Entries of one package share
@@ -11,6 +11,7 @@
 // the bundles are not minified, so a stack trace already shows readable code and real names.
 import { readdirSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { publicPackages } from './lib/packages.mjs'
 
@@ -66,12 +67,10 @@ export const bundlePackage = async ({ dir, pkg }) => {
   })
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const packages = publicPackages()
   await Promise.all(packages.map(bundlePackage))
   // The private test harness keeps tsc's per-file output: nothing installs it.
   const count = packages.reduce((sum, { pkg }) => sum + entriesOf(pkg).length, 0)
   console.log(`bundled ${count} entries of ${packages.length} packages`)
 }
-
-export const readPackage = (dir) => JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))
