@@ -33,12 +33,25 @@ const row = ({ specifier, drivers, cpu, wall }) => [
   signedMs(wall.extraMs),
 ]
 
-/** Lines of the section; `table` is report.mjs's Markdown table. */
-export const renderImports = (imports, table) => {
+const heading = '## Import cost at cold start'
+
+/**
+ * Lines of the section; `table` is report.mjs's Markdown table. `alone` describes a run that
+ * measured only these figures (`pnpm bench:imports`): { date, node, loadBefore, loadAfter }.
+ */
+export const renderImports = (imports, table, alone) => {
   if (!imports) return []
+  const [goal] = importGoals(imports)
   return [
-    '## Import cost at cold start',
+    heading,
     '',
+    ...(alone
+      ? [
+          `Measured on their own by \`pnpm bench:imports\` on ${alone.date}, Node ${alone.node}, load average`,
+          `${alone.loadBefore.join(', ')} at the start and ${alone.loadAfter.join(', ')} at the end; every other section comes from another run.`,
+          '',
+        ]
+      : []),
     'What a function deployed without a bundler pays to load each entry: the time to `import` it in a',
     'fresh Node process (measured around the `import`, so Node’s own start is left out), against',
     'importing only the third-party modules that entry loads (its driver), median of',
@@ -70,5 +83,20 @@ export const renderImports = (imports, table) => {
       imports.sizes.map((s) => [`\`${s.name}\``, `${(s.minifiedBytes / 1024).toFixed(1)} KB`]),
     ),
     '',
+    `Goal: ${goal.goal}: ${goal.met ? 'met' : '**not met**'} (${goal.measured}).`,
+    '',
   ]
+}
+
+/** RESULTS.md with its import section replaced by `lines`, or added before the run's timings. */
+export const spliceImports = (markdown, lines) => {
+  const section = `${lines.join('\n')}\n`
+  const start = markdown.indexOf(`${heading}\n`)
+  if (start >= 0) {
+    const next = markdown.indexOf('\n## ', start + heading.length)
+    return markdown.slice(0, start) + section + (next >= 0 ? markdown.slice(next + 1) : '')
+  }
+  const timings = markdown.indexOf('## Timings of this run')
+  if (timings < 0) return `${markdown.trimEnd()}\n\n${section}`
+  return markdown.slice(0, timings) + section + markdown.slice(timings)
 }

@@ -10,7 +10,7 @@ const pm = ({ mean, sd }, digits = 0) => `${mean.toFixed(digits)} ± ${sd.toFixe
 /** A figure (right-aligned): a number with an optional ± spread or unit, or a dash. */
 const isFigure = (cell) => /^([-+]?[\d.]+( ± [\d.]+)?(×| ms| µs| s| KB)?|—|)$/.test(cell)
 
-const table = (header, rows) => {
+export const table = (header, rows) => {
   const align = header.map((_, i) =>
     i > 0 && rows.length > 0 && rows.every((row) => isFigure(row[i])) ? '---:' : '---',
   )

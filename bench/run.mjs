@@ -4,15 +4,17 @@
 // bench/RESULTS.md. Needs the MariaDB binaries (`apt-get install -y mariadb-server`).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mariaDbMissing, startDatabase } from '../examples/storm/storm.mjs'
 import { runChildBenches } from './child-benches.mjs'
 import { measureDataApiLatency } from './data-api-latency.mjs'
 import { measureImports } from './imports.mjs'
+import { importGoals, renderImports, spliceImports } from './imports-report.mjs'
 import { describeMachine } from './machine.mjs'
 import { measureOverhead } from './overhead.mjs'
-import { judgeGoals, renderResults } from './report.mjs'
+import { judgeGoals, renderResults, table } from './report.mjs'
 import { measureRoundTrips } from './round-trips.mjs'
 import { repeatStorm } from './storm-repeat.mjs'
 
@@ -35,6 +37,25 @@ if (process.argv.includes('--render')) {
   console.log(
     `Wrote ${path.relative(process.cwd(), resultsFile)} from ${path.relative(process.cwd(), figuresFile)}`,
   )
+  process.exit(0)
+}
+
+// `node bench/run.mjs --imports` (`pnpm bench:imports`): only the import figures, their section
+// put into RESULTS.md in place of the last one, every other section kept.
+if (process.argv.includes('--imports')) {
+  const loadBefore = loadavg().map((n) => +n.toFixed(2))
+  const imports = await measureImports({ onEntry: (specifier) => console.error(`  ${specifier}`) })
+  const alone = {
+    date: new Date().toISOString(),
+    node: process.version,
+    loadBefore,
+    loadAfter: loadavg().map((n) => +n.toFixed(2)),
+  }
+  mkdirSync(path.dirname(figuresFile), { recursive: true })
+  writeFileSync(path.join(here, 'out', 'imports.json'), JSON.stringify({ ...alone, imports }, null, 2))
+  writeResults(spliceImports(readFileSync(resultsFile, 'utf8'), renderImports(imports, table, alone)))
+  for (const g of importGoals(imports))
+    console.log(`[${g.met ? 'met' : 'NOT met'}] ${g.goal}\n    ${g.measured}`)
   process.exit(0)
 }
 const overheadRounds = 5
