@@ -154,7 +154,7 @@ export const measureImports = async ({ processes = 15, onEntry } = {}) => {
   return { processes, rows, sizes }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { rows, sizes } = await measureImports({ onEntry: (s) => console.error(`  ${s}`) })
   for (const r of rows)
     console.log(

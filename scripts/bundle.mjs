@@ -67,7 +67,7 @@ export const bundlePackage = async ({ dir, pkg }) => {
   })
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const packages = publicPackages()
   await Promise.all(packages.map(bundlePackage))
   // The private test harness keeps tsc's per-file output: nothing installs it.
