@@ -1,4 +1,5 @@
 // Renders bench/RESULTS.md from the figures of one `pnpm bench` run.
+import { importGoals, renderImports } from './imports-report.mjs'
 
 const us = (value) => (value === undefined ? '' : value.toFixed(value >= 100 ? 0 : 1))
 const signed = (value) => (value === undefined ? '' : `${value >= 0 ? '+' : ''}${us(value)}`)
@@ -7,9 +8,9 @@ const ms = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1))
 const pm = ({ mean, sd }, digits = 0) => `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`
 
 /** A figure (right-aligned): a number with an optional ± spread or unit, or a dash. */
-const isFigure = (cell) => /^([-+]?[\d.]+( ± [\d.]+)?(×| ms| µs| s)?|—|)$/.test(cell)
+const isFigure = (cell) => /^([-+]?[\d.]+( ± [\d.]+)?(×| ms| µs| s| KB)?|—|)$/.test(cell)
 
-const table = (header, rows) => {
+export const table = (header, rows) => {
   const align = header.map((_, i) =>
     i > 0 && rows.length > 0 && rows.every((row) => isFigure(row[i])) ? '---:' : '---',
   )
@@ -25,7 +26,7 @@ const codes = (byCode) =>
     .join(', ') || 'none'
 
 /** Each goal of issue 7 (and the round-trip goal of issue 3), judged from the figures. */
-export const judgeGoals = ({ overhead, roundTrips, storm }) => {
+export const judgeGoals = ({ overhead, roundTrips, storm, imports }) => {
   const byName = Object.fromEntries(overhead.map((task) => [task.name, task]))
   const runs = storm.runs
   const rounds = runs['db-connection'].length
@@ -91,6 +92,7 @@ export const judgeGoals = ({ overhead, roundTrips, storm }) => {
         `CPU: ${signed(perStatementUs)} µs per statement, ${signed(perInvocationUs)} µs per invocation (acquire and release), ` +
         `from 1 statement (${signed(withQuery.cpuExtraUs)} µs, ${x(withQuery.cpuRatio)}) and 11 (${signed(elevenQueries.cpuExtraUs)} µs, ${x(elevenQueries.cpuRatio)})`,
     },
+    ...importGoals(imports),
   ]
 }
 
@@ -135,6 +137,7 @@ export const renderResults = ({
   dataApiLatency,
   storm,
   children,
+  imports,
   goals,
   timings,
 }) => {
@@ -324,6 +327,7 @@ export const renderResults = ({
     }
   }
   out.push(
+    ...renderImports(imports, table),
     '## Timings of this run',
     '',
     table(

@@ -1,16 +1,20 @@
 // `pnpm bench`: middleware overhead against a bare Middy handler, server round trips per warm
-// invocation, Data API latency per statement against a direct connection, the demo's storm repeated, other packages' own overhead benchmarks; writes
+// invocation, Data API latency per statement against a direct connection, the demo's storm repeated, other packages' own overhead benchmarks,
+// the import cost of each package at cold start; writes
 // bench/RESULTS.md. Needs the MariaDB binaries (`apt-get install -y mariadb-server`).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mariaDbMissing, startDatabase } from '../examples/storm/storm.mjs'
 import { runChildBenches } from './child-benches.mjs'
 import { measureDataApiLatency } from './data-api-latency.mjs'
+import { measureImports } from './imports.mjs'
+import { importGoals, renderImports, spliceImports } from './imports-report.mjs'
 import { describeMachine } from './machine.mjs'
 import { measureOverhead } from './overhead.mjs'
-import { judgeGoals, renderResults } from './report.mjs'
+import { judgeGoals, renderResults, table } from './report.mjs'
 import { measureRoundTrips } from './round-trips.mjs'
 import { repeatStorm } from './storm-repeat.mjs'
 
@@ -33,6 +37,25 @@ if (process.argv.includes('--render')) {
   console.log(
     `Wrote ${path.relative(process.cwd(), resultsFile)} from ${path.relative(process.cwd(), figuresFile)}`,
   )
+  process.exit(0)
+}
+
+// `node bench/run.mjs --imports` (`pnpm bench:imports`): only the import figures, their section
+// put into RESULTS.md in place of the last one, every other section kept.
+if (process.argv.includes('--imports')) {
+  const loadBefore = loadavg().map((n) => +n.toFixed(2))
+  const imports = await measureImports({ onEntry: (specifier) => console.error(`  ${specifier}`) })
+  const alone = {
+    date: new Date().toISOString(),
+    node: process.version,
+    loadBefore,
+    loadAfter: loadavg().map((n) => +n.toFixed(2)),
+  }
+  mkdirSync(path.dirname(figuresFile), { recursive: true })
+  writeFileSync(path.join(here, 'out', 'imports.json'), JSON.stringify({ ...alone, imports }, null, 2))
+  writeResults(spliceImports(readFileSync(resultsFile, 'utf8'), renderImports(imports, table, alone)))
+  for (const g of importGoals(imports))
+    console.log(`[${g.met ? 'met' : 'NOT met'}] ${g.goal}\n    ${g.measured}`)
   process.exit(0)
 }
 const overheadRounds = 5
@@ -108,6 +131,15 @@ const children = await timed('other packages', () =>
 )
 for (const child of children) log(`  ${child.name}: ${child.status}`)
 
+log('import cost at cold start, fresh processes per entry...')
+const imports = await timed('imports', () =>
+  measureImports({ onEntry: (specifier) => log(`  ${specifier}`) }),
+)
+for (const r of imports.rows)
+  log(
+    `  ${r.specifier.padEnd(42)} CPU +${r.cpu.extraMs.toFixed(1)} ms over ${r.drivers.join(', ') || 'an empty module'}`,
+  )
+
 const machineAfter = await describeMachine()
 parts.total = (performance.now() - started) / 1000
 // The storm runs without their per-invocation records and samples: the figures, not the raw data.
@@ -121,6 +153,7 @@ const figures = {
   dataApiLatency,
   storm,
   children,
+  imports,
   timings: { overheadRounds, cpuInvocations, stormRounds, parts },
 }
 mkdirSync(path.dirname(figuresFile), { recursive: true })

@@ -81,10 +81,11 @@ export interface InvocationResult {
   durationMs: number
 }
 
-// Under Jest the sources run from src/ while the child needs the compiled runner in dist/.
+// Under Jest the sources run from src/ while the child needs the compiled runner in dist/; built,
+// this code sits in one of dist/'s bundles (an entry or a shared chunk), next to the runner.
 const runnerPath = (): string => {
   const here = fileURLToPath(import.meta.url)
-  const compiled = here.replace(/\/(src|dist)\/environment\.[tj]s$/, '/dist/environment-runner.js')
+  const compiled = here.replace(/\/(src|dist)\/[^/]+\.[tj]s$/, '/dist/environment-runner.js')
   if (!existsSync(compiled))
     throw new Error(`lambda-sim is not built: ${compiled} is missing (run pnpm build)`)
   return compiled

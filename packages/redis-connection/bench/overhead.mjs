@@ -5,13 +5,26 @@
 //   pnpm build && node packages/redis-connection/bench/overhead.mjs
 import middy from '@middy/core'
 import redisConnection, { createRedisClient } from '@middy-downstream/redis-connection'
+import { build } from 'esbuild'
 import { Redis as Redis5 } from 'ioredis'
 import { Redis as Redis6 } from 'ioredis6'
 import { Bench } from 'tinybench'
 // The servers by path: the testing package's index also loads its Jest invariant suite.
 import { fakeContext } from '../../lambda-sim/dist/index.js'
 import { RedisServer } from '../../testing/dist/servers/redis.js'
-import { handleFor } from '../dist/handle.js'
+
+// The handle is internal (dist/ is one bundle per entry): built here on its own, from src/.
+const handleModule = new URL('../node_modules/.cache/bench/handle.mjs', import.meta.url)
+await build({
+  entryPoints: [new URL('../src/handle.ts', import.meta.url).pathname],
+  outfile: handleModule.pathname,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  packages: 'external',
+  logLevel: 'warning',
+})
+const { handleFor } = await import(handleModule.href)
 
 const invocations = 1000
 const server = await RedisServer.start()

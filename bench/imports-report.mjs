@@ -1,0 +1,102 @@
+// The import figures of `pnpm bench` (bench/imports.mjs) as a goal and a RESULTS.md section.
+
+const importBudgetMs = 5
+
+/** Over its driver alone; an entry with no driver, over the Node builtins it loads (Node's, not ours). */
+const judged = (row) => (row.drivers.length > 0 ? row.cpu.extraMs : row.cpu.ownCodeMs)
+
+export const importGoals = (imports) => {
+  if (!imports) return []
+  const over = imports.rows.filter((row) => judged(row) > importBudgetMs)
+  const worst = imports.rows.reduce((a, b) => (judged(b) > judged(a) ? b : a))
+  return [
+    {
+      goal: `importing each package unbundled adds at most ${importBudgetMs} ms over importing its driver alone (entries with no driver: over the Node builtins they load) (issue 15)`,
+      met: over.length === 0,
+      measured:
+        `CPU time, median of ${imports.processes} fresh processes; the most: ${worst.specifier} +${judged(worst).toFixed(1)} ms` +
+        (over.length > 0 ? `; over: ${over.map((row) => row.specifier).join(', ')}` : ''),
+    },
+  ]
+}
+
+const signedMs = (value) => `${value >= 0 ? '+' : ''}${value.toFixed(1)} ms`
+
+const row = ({ specifier, drivers, cpu, wall }) => [
+  `\`${specifier}\``,
+  drivers.length > 0 ? drivers.map((d) => `\`${d}\``).join(', ') : 'an empty module',
+  `${cpu.driverMs.toFixed(1)} ms`,
+  `${cpu.packageMs.toFixed(1)} ms`,
+  signedMs(cpu.extraMs),
+  `${cpu.ratio.toFixed(2)}×`,
+  signedMs(cpu.ownCodeMs),
+  signedMs(wall.extraMs),
+]
+
+const heading = '## Import cost at cold start'
+
+/**
+ * Lines of the section; `table` is report.mjs's Markdown table. `alone` describes a run that
+ * measured only these figures (`pnpm bench:imports`): { date, node, loadBefore, loadAfter }.
+ */
+export const renderImports = (imports, table, alone) => {
+  if (!imports) return []
+  const [goal] = importGoals(imports)
+  return [
+    heading,
+    '',
+    ...(alone
+      ? [
+          `Measured on their own by \`pnpm bench:imports\` on ${alone.date}, Node ${alone.node}, load average`,
+          `${alone.loadBefore.join(', ')} at the start and ${alone.loadAfter.join(', ')} at the end; every other section comes from another run.`,
+          '',
+        ]
+      : []),
+    'What a function deployed without a bundler pays to load each entry: the time to `import` it in a',
+    'fresh Node process (measured around the `import`, so Node’s own start is left out), against',
+    'importing only the third-party modules that entry loads (its driver), median of',
+    `${imports.processes} processes each, run alternately. An entry that loads no third-party module is`,
+    'compared with importing an empty module file (what the first file import costs any process).',
+    'CPU time (user + system) of the importing process, which other work on a shared machine hardly',
+    'moves; the wall-clock difference is in the last column. "Our code" leaves out the Node builtins',
+    'the entry loads (`node:net`, `node:crypto`, …): the driver and those builtins imported, then the entry.',
+    "Each package's dist/ is one esbuild bundle per entry (scripts/bundle.mjs).",
+    '',
+    table(
+      [
+        'entry',
+        'its driver (the third-party modules it loads)',
+        'driver alone CPU',
+        'entry CPU',
+        'extra CPU',
+        'ratio',
+        'our code CPU',
+        'extra wall',
+      ],
+      imports.rows.map(row),
+    ),
+    '',
+    "Minified size of each package's own code (all its entries, every bare import left out):",
+    '',
+    table(
+      ['package', 'minified'],
+      imports.sizes.map((s) => [`\`${s.name}\``, `${(s.minifiedBytes / 1024).toFixed(1)} KB`]),
+    ),
+    '',
+    `Goal: ${goal.goal}: ${goal.met ? 'met' : '**not met**'} (${goal.measured}).`,
+    '',
+  ]
+}
+
+/** RESULTS.md with its import section replaced by `lines`, or added before the run's timings. */
+export const spliceImports = (markdown, lines) => {
+  const section = `${lines.join('\n')}\n`
+  const start = markdown.indexOf(`${heading}\n`)
+  if (start >= 0) {
+    const next = markdown.indexOf('\n## ', start + heading.length)
+    return markdown.slice(0, start) + section + (next >= 0 ? markdown.slice(next + 1) : '')
+  }
+  const timings = markdown.indexOf('## Timings of this run')
+  if (timings < 0) return `${markdown.trimEnd()}\n\n${section}`
+  return markdown.slice(0, timings) + section + markdown.slice(timings)
+}

@@ -1,0 +1,165 @@
+// Cold-start cost of each public package as a user's function meets it without a bundler: the
+// time to `import` each entry in a fresh Node process, against importing only the third-party
+// modules that entry loads (its driver: mysql2, pg, ioredis, mongodb, undici, …), median over
+// fresh processes run alternately. The difference is what our own code costs at cold start
+// (core's included). An entry that loads no third-party module is compared with importing an
+// empty module file: the first file import of a process pays for setting up the ESM loader.
+// Also the minified size of each package's own code (every bare import left out, as in dist/).
+//
+//   pnpm build && node bench/imports.mjs
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import { entriesOf } from '../scripts/bundle.mjs'
+import { publicPackages } from '../scripts/lib/packages.mjs'
+
+const ourScope = '@middy-downstream/'
+const isBuiltin = (specifier) => specifier.startsWith('node:') || builtinModules.includes(specifier)
+
+/** Static imports of one ESM file (esbuild's output: one statement per import, `;`-terminated). */
+const staticImports = (file) =>
+  [
+    ...readFileSync(file, 'utf8').matchAll(
+      /^(?:import|export)\s[^;]*?\sfrom\s*"([^"]+)";|^import\s*"([^"]+)";/gms,
+    ),
+  ].map((match) => match[1] ?? match[2])
+
+/** The dist file an `exports` key of one of our packages points at. */
+const entryFile = (dir, pkg, subpath) => path.join(dir, pkg.exports[subpath].import)
+
+/** An empty ESM file, the baseline of an entry that loads no third-party module. */
+const emptyModule = () => {
+  const file = path.join(import.meta.dirname, 'out', 'empty.mjs')
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, '')
+  return pathToFileURL(file).href
+}
+
+const packagesByName = () => new Map(publicPackages().map((entry) => [entry.pkg.name, entry]))
+
+/**
+ * The modules an entry loads at import time, through its chunks and our other packages:
+ * { thirdParty, builtins }, bare specifiers each.
+ */
+export const importsOf = (
+  file,
+  byName,
+  found = { thirdParty: new Set(), builtins: new Set() },
+  seen = new Set(),
+) => {
+  if (seen.has(file)) return found
+  seen.add(file)
+  for (const specifier of staticImports(file)) {
+    if (specifier.startsWith('.')) importsOf(path.resolve(path.dirname(file), specifier), byName, found, seen)
+    else if (specifier.startsWith(ourScope)) {
+      const [scope, name, ...rest] = specifier.split('/')
+      const { dir, pkg } = byName.get(`${scope}/${name}`)
+      importsOf(entryFile(dir, pkg, rest.length ? `./${rest.join('/')}` : '.'), byName, found, seen)
+    } else if (isBuiltin(specifier))
+      found.builtins.add(specifier.startsWith('node:') ? specifier : `node:${specifier}`)
+    else found.thirdParty.add(specifier)
+  }
+  return found
+}
+
+/**
+ * What a fresh Node process spends importing `specifiers` one after the other, in milliseconds:
+ * { wall, cpu }. CPU time (user + system, all threads) is what the import costs the process, and
+ * hardly moves when other work shares the machine; wall time does.
+ */
+const timeImport = (cwd, specifiers) =>
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const cpu = process.cpuUsage()
+         const wall = performance.now()
+         for (const s of ${JSON.stringify(specifiers)}) await import(s)
+         const used = process.cpuUsage(cpu)
+         console.log(JSON.stringify({ wall: performance.now() - wall, cpu: (used.user + used.system) / 1000 }))`,
+      ],
+      { cwd, encoding: 'utf8' },
+    ),
+  )
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Medians of one measure (`cpu` or `wall`) of the three imports, and what the entry adds. */
+const compare = (alone, withBuiltins, withOurs, measure) => {
+  const driverMs = median(alone.map((t) => t[measure]))
+  const builtinsMs = median(withBuiltins.map((t) => t[measure]))
+  const packageMs = median(withOurs.map((t) => t[measure]))
+  return {
+    driverMs,
+    builtinsMs,
+    packageMs,
+    extraMs: packageMs - driverMs,
+    ownCodeMs: packageMs - builtinsMs,
+    ratio: packageMs / driverMs,
+  }
+}
+
+/** Minified bytes of a package's own code: all its entries, shared chunks counted once. */
+const minifiedBytes = async ({ dir, pkg }) => {
+  const result = await build({
+    entryPoints: entriesOf(pkg).map((name) => path.join(dir, 'src', `${name}.ts`)),
+    outdir: path.join(dir, 'dist-minified'),
+    write: false,
+    bundle: true,
+    splitting: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'silent',
+  })
+  return result.outputFiles.reduce((sum, file) => sum + file.contents.byteLength, 0)
+}
+
+/** The import figures: one row per entry, one size per package. */
+export const measureImports = async ({ processes = 15, onEntry } = {}) => {
+  const byName = packagesByName()
+  const empty = emptyModule()
+  const rows = []
+  const sizes = []
+  for (const [name, entry] of byName) {
+    sizes.push({ name, minifiedBytes: await minifiedBytes(entry) })
+    for (const subpath of Object.keys(entry.pkg.exports).filter((key) => key !== './package.json')) {
+      const specifier = subpath === '.' ? name : `${name}/${subpath.slice(2)}`
+      const loaded = importsOf(entryFile(entry.dir, entry.pkg, subpath), byName)
+      const drivers = [...loaded.thirdParty].sort()
+      const baseline = drivers.length > 0 ? drivers : [empty]
+      const builtins = [...loaded.builtins].sort()
+      onEntry?.(specifier)
+      const [alone, withBuiltins, withOurs] = [[], [], []]
+      for (let i = 0; i < processes; i++) {
+        // Alternating, so a machine that speeds up or slows down during the run weighs on all three.
+        alone.push(timeImport(entry.dir, baseline))
+        withBuiltins.push(timeImport(entry.dir, [...baseline, ...builtins]))
+        withOurs.push(timeImport(entry.dir, [specifier]))
+      }
+      rows.push({ specifier, drivers, builtins, cpu: compare(alone, withBuiltins, withOurs, 'cpu') })
+      rows.at(-1).wall = compare(alone, withBuiltins, withOurs, 'wall')
+    }
+  }
+  return { processes, rows, sizes }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { rows, sizes } = await measureImports({ onEntry: (s) => console.error(`  ${s}`) })
+  for (const r of rows)
+    console.log(
+      `${r.specifier.padEnd(42)} CPU ${r.cpu.packageMs.toFixed(1).padStart(6)} ms vs ${r.cpu.driverMs.toFixed(1).padStart(6)} ms (${r.drivers.join(', ') || 'an empty module'}): +${r.cpu.extraMs.toFixed(1)} ms; wall +${r.wall.extraMs.toFixed(1)} ms`,
+    )
+  for (const s of sizes)
+    console.log(`${s.name.padEnd(42)} ${(s.minifiedBytes / 1024).toFixed(1)} KB minified`)
+}
