@@ -6,9 +6,7 @@
  * which runs on the event loop; answers are cached within their TTL (capped, so a failover's new
  * address is seen soon), and every lookup is bounded in time with an error that says "DNS lookup".
  */
-import { Resolver, lookup as systemLookup } from 'node:dns/promises'
-import { readFileSync } from 'node:fs'
-import { isIP } from 'node:net'
+import { fs, net } from './builtins.js'
 import { withTimeout } from './sleep.js'
 
 export interface ResolvedAddress {
@@ -29,11 +27,11 @@ const hostsFile = (path = '/etc/hosts'): Map<string, ResolvedAddress[]> => {
   hosts = new Map()
   let text = ''
   try {
-    text = readFileSync(path, 'utf8')
+    text = fs.readFileSync(path, 'utf8')
   } catch {}
   for (const line of text.split('\n')) {
     const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/)
-    const family = isIP(address ?? '')
+    const family = net.isIP(address ?? '')
     if (!address || family === 0) continue
     for (const name of names) {
       const key = name.toLowerCase()
@@ -44,7 +42,14 @@ const hostsFile = (path = '/etc/hosts'): Map<string, ResolvedAddress[]> => {
   return hosts
 }
 
+/**
+ * `node:dns/promises`, loaded on the first lookup by name: most cold starts connect by a name only
+ * later (lazily) or never, and the module is a measurable part of importing core.
+ */
+const dnsModule = () => import('node:dns/promises')
+
 const fromDns = async (host: string, timeoutMs: number): Promise<ResolvedAddress[]> => {
+  const { Resolver, lookup: systemLookup } = await dnsModule()
   const resolver = new Resolver({ timeout: Math.max(1, Math.floor(timeoutMs / 2)), tries: 2 })
   const answers = async (family: 4 | 6) => {
     const records =
@@ -79,7 +84,7 @@ const fromDns = async (host: string, timeoutMs: number): Promise<ResolvedAddress
  * const { address } = await resolveHost('db.cluster-abc.eu-west-1.rds.amazonaws.com', deadline.bound(5000))
  */
 export const resolveHost = async (host: string, timeoutMs: number): Promise<ResolvedAddress> => {
-  const family = isIP(host)
+  const family = net.isIP(host)
   if (family !== 0) return { address: host, family: family as 4 | 6 }
   const key = host.toLowerCase()
   const listed = hostsFile().get(key)
