@@ -5,7 +5,7 @@ import { crypto, fs } from './builtins.js'
 /** This process's start time (Linux), so a recycled pid never inherits another process's markers. */
 const processStart = (): string => {
   try {
-    const stat = fs.readFileSync('/proc/self/stat', 'utf8')
+    const stat = fs().readFileSync('/proc/self/stat', 'utf8')
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? ''
   } catch {
     return ''
@@ -25,10 +25,10 @@ const seen = new Set<string>()
 export const firstInEnvironment = (key: string): boolean => {
   if (seen.has(key)) return false
   seen.add(key)
-  const digest = crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)
+  const digest = crypto().createHash('sha256').update(key).digest('hex').slice(0, 16)
   const marker = path.join(tmpdir(), `middy-downstream-once-${process.pid}-${processStart()}-${digest}`)
   try {
-    fs.closeSync(fs.openSync(marker, 'wx'))
+    fs().closeSync(fs().openSync(marker, 'wx'))
     return true
   } catch {
     return false

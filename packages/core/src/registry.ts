@@ -28,7 +28,7 @@ export const fingerprint = (namespace: string, config: unknown): string => {
     if (typeof value === 'function') return `fn#${functionId(value)}`
     if (Array.isArray(value)) return value.map(stable)
     if (value instanceof Buffer)
-      return `buffer:${crypto.createHash('sha256').update(value).digest('hex').slice(0, 12)}`
+      return `buffer:${crypto().createHash('sha256').update(value).digest('hex').slice(0, 12)}`
     if (value && typeof value === 'object') {
       return Object.fromEntries(
         Object.keys(value)
@@ -38,7 +38,7 @@ export const fingerprint = (namespace: string, config: unknown): string => {
     }
     return value
   }
-  const digest = crypto
+  const digest = crypto()
     .createHash('sha256')
     .update(JSON.stringify(stable(config)))
     .digest('hex')

@@ -27,11 +27,11 @@ const hostsFile = (path = '/etc/hosts'): Map<string, ResolvedAddress[]> => {
   hosts = new Map()
   let text = ''
   try {
-    text = fs.readFileSync(path, 'utf8')
+    text = fs().readFileSync(path, 'utf8')
   } catch {}
   for (const line of text.split('\n')) {
     const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/)
-    const family = net.isIP(address ?? '')
+    const family = net().isIP(address ?? '')
     if (!address || family === 0) continue
     for (const name of names) {
       const key = name.toLowerCase()
@@ -84,7 +84,7 @@ const fromDns = async (host: string, timeoutMs: number): Promise<ResolvedAddress
  * const { address } = await resolveHost('db.cluster-abc.eu-west-1.rds.amazonaws.com', deadline.bound(5000))
  */
 export const resolveHost = async (host: string, timeoutMs: number): Promise<ResolvedAddress> => {
-  const family = net.isIP(host)
+  const family = net().isIP(host)
   if (family !== 0) return { address: host, family: family as 4 | 6 }
   const key = host.toLowerCase()
   const listed = hostsFile().get(key)

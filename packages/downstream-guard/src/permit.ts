@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import {
   Deadline,
   describeError,
@@ -11,6 +10,9 @@ import type { RedisClient } from '@middy-downstream/redis-connection'
 import { ThrottledError } from './errors.js'
 import type { GuardSettings } from './options.js'
 import type { AcquireAnswer, PermitKeys } from './permits.js'
+
+// node:crypto as its CommonJS object: its ESM namespace reads every export, webcrypto included.
+const { randomUUID } = process.getBuiltinModule('node:crypto')
 
 /** A refusal, as retryWithin sees it: retryable while time remains. */
 class Denied extends Error {

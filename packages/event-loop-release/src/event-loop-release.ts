@@ -6,7 +6,7 @@ import {
   trySet,
   validateOptions,
   warnOnce,
-} from '@middy-downstream/core'
+} from '@middy-downstream/core/lite'
 import { activeResources, addedSince, type ResourceCounts } from './active-resources.js'
 import { runtimeTakesCallbacks } from './runtime.js'
 

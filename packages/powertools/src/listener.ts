@@ -1,4 +1,5 @@
-import { type EventListener, type LifecycleEvent, validateOptions } from '@middy-downstream/core'
+import type { EventListener, LifecycleEvent } from '@middy-downstream/core'
+import { validateOptions } from '@middy-downstream/core/lite'
 import { levelOf, messageOf } from './log-lines.js'
 import { metricsOf } from './metric-names.js'
 

@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from 'node:crypto'
 import {
   contextKeyRule,
   type EventListener,
@@ -393,6 +392,8 @@ export const resolveSettings = (
 
 // Passwords enter the fingerprint only as a keyed hash with a per-process key: two configs that
 // differ by password never share a client, and the key reveals nothing about the password.
+// node:crypto as its CommonJS object: its ESM namespace reads every export, webcrypto included.
+const { createHmac, randomBytes } = process.getBuiltinModule('node:crypto')
 const hashKey = randomBytes(32)
 const secretTag = (secret: string | undefined | null): string | undefined =>
   secret ? createHmac('sha256', hashKey).update(secret).digest('hex').slice(0, 16) : undefined

@@ -1,4 +1,3 @@
-import { connect } from 'node:net'
 import { forgetResolvedHost, isNetworkErrorCode, resolveHost } from '@middy-downstream/core'
 import type { ConnectionOptions } from 'mysql2/promise'
 
@@ -20,7 +19,10 @@ export const resolvedConnectOptions = async (
   if (address === host) return {}
   return {
     stream: () => {
-      const socket = connect({ host: address, port: config.port ?? 3306 })
+      // The CommonJS object: an ESM import of node:net reads every export (BlockList, SocketAddress…).
+      const socket = process
+        .getBuiltinModule('node:net')
+        .connect({ host: address, port: config.port ?? 3306 })
       // What mysql2 does for the sockets it opens itself.
       socket.setNoDelay(true)
       if (config.enableKeepAlive !== false) {

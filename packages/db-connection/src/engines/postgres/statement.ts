@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto'
 import { withTimeout } from '@middy-downstream/core'
 import type { Client, QueryResult } from 'pg'
 import type { StatementKind } from '../../engine.js'
 import { statementTimeoutCode } from './classify.js'
+
+// node:crypto as its CommonJS object: its ESM namespace reads every export, webcrypto included.
+const { createHash } = process.getBuiltinModule('node:crypto')
 
 /** What a statement that returns no rows gives: `{ command: 'UPDATE', rowCount: 3 }`. */
 export interface PgWriteResult {
