@@ -19,3 +19,10 @@ export { PgBouncer, type PgBouncerOptions } from './servers/pgbouncer.js'
 export { type PostgresOptions, PostgresServer } from './servers/postgres.js'
 export { type RedisOptions, RedisServer } from './servers/redis.js'
 export { ServerProcess } from './servers/server-process.js'
+export {
+  type RicEnvironmentOptions,
+  RicEnvironment,
+  type RicExit,
+  ricInstalled,
+} from './runtime-client/ric-environment.js'
+export { type RuntimeInvocationResult, RuntimeApiServer } from './runtime-client/runtime-api.js'
