@@ -26,7 +26,7 @@ const installedVersion = () => {
 }
 
 if (Number(process.versions.node.split('.')[0]) < 22) {
-  console.error('install-ric: run on Node 22+ (node scripts/with-node22.mjs scripts/install-ric.mjs)')
+  console.error('install-ric: run on Node 22+ (node scripts/with-node.mjs 24 scripts/install-ric.mjs)')
   process.exit(1)
 }
 if (installedVersion() === ricVersion && existsSync(addon)) process.exit(0)
@@ -65,7 +65,15 @@ const run = (command, args, cwd) => {
 }
 run(
   'npm',
-  ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--ignore-scripts', `aws-lambda-ric@${ricVersion}`],
+  [
+    'install',
+    '--prefix',
+    prefix,
+    '--no-save',
+    '--no-package-lock',
+    '--ignore-scripts',
+    `aws-lambda-ric@${ricVersion}`,
+  ],
   prefix,
 )
 run('sh', ['scripts/preinstall.sh'], packageDir)

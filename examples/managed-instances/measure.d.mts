@@ -1,4 +1,4 @@
-import type { MariaDbServer } from '@middy-downstream/testing'
+import type { MariaDbServer, RicEnvironment } from '@middy-downstream/testing'
 
 /** Starts one Managed Instances environment running examples/managed-instances/handler.mjs. */
 export type StartEnvironment = (
@@ -7,7 +7,10 @@ export type StartEnvironment = (
 ) => Promise<{ invoke(event: unknown): Promise<{ ok: boolean }>; close(): Promise<unknown> }>
 
 export const simulated: StartEnvironment
-export const underRic: StartEnvironment
+export const underRic: (
+  server: MariaDbServer,
+  managedInstances: { maxConcurrency: number; workers: number },
+) => Promise<RicEnvironment>
 
 export interface ManagedInstancesMeasurement {
   maxConcurrency: number

@@ -115,6 +115,7 @@ export class ClientPool<TClient> {
     if (client === undefined || !adapter.reset) return
     const started = Date.now()
     const timeoutMs = deadline.bound(this.options.validateTimeoutMs)
+    this.reference(client)
     try {
       await withTimeout(
         Promise.resolve(adapter.reset(client, timeoutMs)),
@@ -130,6 +131,20 @@ export class ClientPool<TClient> {
 
   private emit(slot: Slot<TClient>, event: Omit<LifecycleEvent, 'package' | 'key'>): void {
     this.options.events.emit(event, slot.invocation)
+  }
+
+  /**
+   * References a client's sockets for the pool's own work on it (a ping, a reset, a close): the
+   * invocation awaits that work, and under the real runtime nothing else keeps the event loop
+   * alive meanwhile, so an unreferenced socket would let the process exit mid-invocation. The
+   * scope, or `giveBack`, sets the reference back afterwards.
+   */
+  private reference(client: TClient): void {
+    try {
+      this.options.adapter.setRef?.(client, true)
+    } catch {
+      // a closed socket has nothing to reference
+    }
   }
 
   /** References a slot's sockets while an operation is in flight, unreferences them when idle. */
@@ -199,6 +214,7 @@ export class ClientPool<TClient> {
     slot.client = undefined
     const { adapter, closeTimeoutMs } = this.options
     const started = Date.now()
+    this.reference(client)
     try {
       await withTimeout(
         Promise.resolve(adapter.close(client)),
@@ -287,6 +303,7 @@ export class ClientPool<TClient> {
     const { adapter, validateTimeoutMs } = this.options
     const started = Date.now()
     const timeoutMs = deadline.bound(validateTimeoutMs)
+    this.reference(client)
     try {
       await withTimeout(
         Promise.resolve(adapter.ping(client, timeoutMs)),

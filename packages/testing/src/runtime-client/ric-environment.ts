@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { type RuntimeInvocationResult, RuntimeApiServer } from './runtime-api.js'
+import { RuntimeApiServer, type RuntimeInvocationResult } from './runtime-api.js'
 
 export interface RicEnvironmentOptions {
   /** The handler's directory (`LAMBDA_TASK_ROOT`). */
@@ -45,6 +45,7 @@ export class RicEnvironment {
   private exited = false
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   private frozen = false
+  private closing?: Promise<RicExit>
   /** Classic mode runs one invocation at a time, in order. */
   private turn: Promise<unknown> = Promise.resolve()
 
@@ -65,7 +66,9 @@ export class RicEnvironment {
 
   static async start(options: RicEnvironmentOptions): Promise<RicEnvironment> {
     if (!ricInstalled())
-      throw new Error('aws-lambda-ric is not installed: run `node scripts/with-node22.mjs scripts/install-ric.mjs`')
+      throw new Error(
+        'aws-lambda-ric is not installed: run `node scripts/with-node.mjs 24 scripts/install-ric.mjs`',
+      )
     const api = await RuntimeApiServer.start(path.basename(options.taskRoot))
     const mi = options.managedInstances
     const child = spawn(ricPaths.node, ['--unhandled-rejections=strict', ricPaths.client], {
@@ -93,7 +96,13 @@ export class RicEnvironment {
     // The client's `next` runs on libuv's threadpool (the addon's AsyncWorker), shared by all the
     // workers of the process: no more workers than its threads can be waiting at once.
     const threads = Number(options.env?.UV_THREADPOOL_SIZE ?? 4)
-    await environment.ready(Math.min(mi?.workers ?? 1, threads))
+    try {
+      await environment.ready(Math.min(mi?.workers ?? 1, threads))
+    } catch (error) {
+      // Init failed (the client posted to /init/error and exited): nothing may be left running.
+      await api.close()
+      throw error
+    }
     return environment
   }
 
@@ -117,8 +126,16 @@ export class RicEnvironment {
     return run
   }
 
-  /** Lambda's shutdown: SIGTERM to the runtime; reports whether it was still alive and how it ended. */
-  async close(): Promise<RicExit> {
+  /**
+   * Lambda's shutdown: SIGTERM to the runtime; reports whether it was still alive and how it
+   * ended. Called again, returns the same report.
+   */
+  close(): Promise<RicExit> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  private async shutDown(): Promise<RicExit> {
     await this.turn
     const aliveAtShutdown = !this.exited
     this.thaw()
@@ -134,8 +151,8 @@ export class RicEnvironment {
 
   /** Until `workers` `GET next` requests are parked, or the process died (its output says why). */
   private async ready(workers: number): Promise<void> {
-    const died = this.exit.then(() => {
-      throw new Error(`the runtime client exited:\n${this.output.slice(-2000)}`)
+    const died = this.exit.then(({ code, signal }) => {
+      throw new Error(`the runtime client exited (${signal ?? code}):\n${this.output.slice(-2000)}`)
     })
     await Promise.race([this.api.whenIdle(workers), died])
   }

@@ -90,7 +90,10 @@ export class RuntimeApiServer {
     return new Promise((resolve) => {
       const pending: Pending = { id: randomUUID(), event, deadlineMs: Date.now() + timeoutMs, resolve }
       // The runtime does not enforce the deadline under Managed Instances: the harness records it.
-      pending.timer = setTimeout(() => this.settle(pending.id, { ok: false, timedOut: true }), timeoutMs + 2_000)
+      pending.timer = setTimeout(
+        () => this.settle(pending.id, { ok: false, timedOut: true }),
+        timeoutMs + 2_000,
+      )
       this.queued.push(pending)
       this.dispatch()
     })
