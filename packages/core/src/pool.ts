@@ -8,6 +8,14 @@ import { RetryGaveUp, retryWithin } from './retry.js'
 import { redactError } from './secrets.js'
 import { withTimeout, yieldToEventLoop } from './sleep.js'
 
+/**
+ * For the pool's own work that an invocation awaits (a ping, a reset, a close) the timeout timer is
+ * referenced: the client's sockets are not (an idle client must not hold the process), and under
+ * the real runtime nothing else keeps the event loop alive during an invocation, so the process
+ * would exit mid-invocation. The timer is cleared as soon as the work settles.
+ */
+const keepAlive = true
+
 export interface PoolOptions<TClient> {
   packageName: string
   adapter: ConnectionAdapter<TClient>
@@ -115,12 +123,12 @@ export class ClientPool<TClient> {
     if (client === undefined || !adapter.reset) return
     const started = Date.now()
     const timeoutMs = deadline.bound(this.options.validateTimeoutMs)
-    this.reference(client)
     try {
       await withTimeout(
         Promise.resolve(adapter.reset(client, timeoutMs)),
         timeoutMs,
         () => new Error('reset timed out'),
+        keepAlive,
       )
       this.emit(slot, { type: 'reset', clientId: slot.id, ok: true, durationMs: Date.now() - started })
     } catch (error) {
@@ -131,20 +139,6 @@ export class ClientPool<TClient> {
 
   private emit(slot: Slot<TClient>, event: Omit<LifecycleEvent, 'package' | 'key'>): void {
     this.options.events.emit(event, slot.invocation)
-  }
-
-  /**
-   * References a client's sockets for the pool's own work on it (a ping, a reset, a close): the
-   * invocation awaits that work, and under the real runtime nothing else keeps the event loop
-   * alive meanwhile, so an unreferenced socket would let the process exit mid-invocation. The
-   * scope, or `giveBack`, sets the reference back afterwards.
-   */
-  private reference(client: TClient): void {
-    try {
-      this.options.adapter.setRef?.(client, true)
-    } catch {
-      // a closed socket has nothing to reference
-    }
   }
 
   /** References a slot's sockets while an operation is in flight, unreferences them when idle. */
@@ -214,12 +208,12 @@ export class ClientPool<TClient> {
     slot.client = undefined
     const { adapter, closeTimeoutMs } = this.options
     const started = Date.now()
-    this.reference(client)
     try {
       await withTimeout(
         Promise.resolve(adapter.close(client)),
         closeTimeoutMs,
         () => new Error('close timed out'),
+        keepAlive,
       )
       this.emit(slot, {
         type: 'close',
@@ -303,12 +297,12 @@ export class ClientPool<TClient> {
     const { adapter, validateTimeoutMs } = this.options
     const started = Date.now()
     const timeoutMs = deadline.bound(validateTimeoutMs)
-    this.reference(client)
     try {
       await withTimeout(
         Promise.resolve(adapter.ping(client, timeoutMs)),
         timeoutMs,
         () => new Error('ping timed out'),
+        keepAlive,
       )
       slot.lastUsedAt = Date.now()
       this.emit(slot, { type: 'validate', clientId: slot.id, ok: true, durationMs: Date.now() - started })
