@@ -40,6 +40,20 @@ describe('Managed Instances mode, worker threads', () => {
     },
   )
 
+  test('db-connection without a worker count: the client starts 8 per vCPU, the budget of 4 still holds', async () => {
+    // No AWS_LAMBDA_NODEJS_WORKER_COUNT: aws-lambda-ric starts 8 workers per vCPU of the cgroup.
+    const started: RicEnvironment[] = []
+    const result = await measure(mariadb, 16, undefined as unknown as number, async (server, mi) => {
+      const environment = await underRic(server, { maxConcurrency: mi.maxConcurrency } as typeof mi)
+      started.push(environment)
+      return environment
+    })
+    cleanExit(await (started[0] as RicEnvironment).close())
+    expect(result).toMatchObject({ failed: 0, failures: {} })
+    expect(result.peakConnections).toBeGreaterThan(0)
+    expect(result.peakConnections).toBeLessThanOrEqual(4)
+  })
+
   test('redis-connection at concurrency 8 over 4 workers: every view counted, one connection per worker at most', async () => {
     const environment = await RicEnvironment.start({
       taskRoot: example('redis-connection'),
