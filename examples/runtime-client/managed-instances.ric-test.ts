@@ -4,6 +4,7 @@
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { MariaDbServer, RedisServer, RicEnvironment } from '@middy-downstream/testing'
+import { connectionBudget } from '../../packages/core/src/index.js'
 import { measure, underRic } from '../managed-instances/measure.mjs'
 import { cleanExit, peakWhile, redisConnectionIds } from './server-connections.js'
 
@@ -40,8 +41,11 @@ describe('Managed Instances mode, worker threads', () => {
     },
   )
 
-  test('db-connection without a worker count: the client starts 8 per vCPU, the budget of 4 still holds', async () => {
-    // No AWS_LAMBDA_NODEJS_WORKER_COUNT: aws-lambda-ric starts 8 workers per vCPU of the cgroup.
+  test('db-connection without a worker count: the client starts 8 per vCPU, and the budget counts them', async () => {
+    // No AWS_LAMBDA_NODEJS_WORKER_COUNT: aws-lambda-ric starts 8 workers per vCPU of the cgroup
+    // (8 with no readable cpu.max); the default budget is min(16, max(4, workers)). Counting one
+    // worker per CPU instead promised 4 and gave each of the 8 workers 2: 16 connections.
+    const budget = connectionBudget(undefined, 4, { AWS_LAMBDA_MAX_CONCURRENCY: '16' })
     const started: RicEnvironment[] = []
     const result = await measure(mariadb, 16, undefined as unknown as number, async (server, mi) => {
       const environment = await underRic(server, { maxConcurrency: mi.maxConcurrency } as typeof mi)
@@ -51,7 +55,7 @@ describe('Managed Instances mode, worker threads', () => {
     cleanExit(await (started[0] as RicEnvironment).close())
     expect(result).toMatchObject({ failed: 0, failures: {} })
     expect(result.peakConnections).toBeGreaterThan(0)
-    expect(result.peakConnections).toBeLessThanOrEqual(4)
+    expect(result.peakConnections).toBeLessThanOrEqual(budget.perEnvironment)
   })
 
   test('redis-connection at concurrency 8 over 4 workers: every view counted, one connection per worker at most', async () => {
