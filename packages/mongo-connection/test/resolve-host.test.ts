@@ -1,12 +1,11 @@
 // Host names are resolved without libuv's threadpool (core's resolveHost as the driver's `lookup`):
 // with UV_THREADPOOL_SIZE=1 and that one thread blocked, as Managed Instances' runtime workers
 // block it, a connect by name still completes; a plain MongoClient's does not.
-import { execFile } from 'node:child_process'
 import { connect, type Server } from 'node:net'
 import path from 'node:path'
 import { createServer } from 'node:tls'
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
-import { MongoStandIn, makeSelfSignedCertificate } from '@middy-downstream/testing'
+import { MongoStandIn, makeSelfSignedCertificate, runWithBlockedThreadpool } from '@middy-downstream/testing'
 
 const fixture = path.resolve('packages/mongo-connection/test/fixtures/blocked-threadpool.mjs')
 // Valid for the name only: a connect that sent the address as the TLS server name would fail.
@@ -31,26 +30,11 @@ afterAll(async () => {
 })
 
 const runBlocked = (url: string, env: Record<string, string> = {}) =>
-  new Promise<{ ok: boolean; value?: number; error?: string; lookupAnsweredFirst: boolean }>(
-    (resolve, reject) =>
-      execFile(
-        process.execPath,
-        [fixture],
-        {
-          cwd: path.dirname(fixture),
-          env: {
-            ...process.env,
-            UV_THREADPOOL_SIZE: '1',
-            AWS_LAMBDA_MAX_CONCURRENCY: '8',
-            MONGO_URL: url,
-            WARM_URL: `mongodb://127.0.0.1:${standIn.port}/?directConnection=true`,
-            ...env,
-          },
-        },
-        (error, stdout, stderr) =>
-          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
-      ),
-  )
+  runWithBlockedThreadpool(fixture, {
+    MONGO_URL: url,
+    WARM_URL: `mongodb://127.0.0.1:${standIn.port}/?directConnection=true`,
+    ...env,
+  })
 
 const plainUrl = () => `mongodb://localhost:${standIn.port}/?directConnection=true`
 

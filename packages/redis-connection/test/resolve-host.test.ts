@@ -3,10 +3,14 @@
 // package.json read for CLIENT SETINFO is skipped. With UV_THREADPOOL_SIZE=1 and that one thread
 // blocked, as the runtime's waiting workers block it, a connect by name still completes; a plain
 // ioredis client's does not.
-import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
-import { freePort, makeSelfSignedCertificate, RedisServer } from '@middy-downstream/testing'
+import {
+  freePort,
+  makeSelfSignedCertificate,
+  RedisServer,
+  runWithBlockedThreadpool,
+} from '@middy-downstream/testing'
 
 const fixture = path.resolve('packages/redis-connection/test/fixtures/blocked-threadpool.mjs')
 // Valid for the name only: a connect that sent the address as the TLS server name would fail.
@@ -34,25 +38,7 @@ beforeAll(async () => {
 afterAll(() => server.dispose())
 
 const runBlocked = (env: Record<string, string>) =>
-  new Promise<{ ok: boolean; value?: string; error?: string; lookupAnsweredFirst: boolean }>(
-    (resolve, reject) =>
-      execFile(
-        process.execPath,
-        [fixture],
-        {
-          cwd: path.dirname(fixture),
-          env: {
-            ...process.env,
-            UV_THREADPOOL_SIZE: '1',
-            AWS_LAMBDA_MAX_CONCURRENCY: '8',
-            REDIS_HOST: 'localhost',
-            ...env,
-          },
-        },
-        (error, stdout, stderr) =>
-          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
-      ),
-  )
+  runWithBlockedThreadpool(fixture, { REDIS_HOST: 'localhost', ...env })
 
 test('control: a plain ioredis client cannot connect by name while the threadpool is blocked', async () => {
   expect(await runBlocked({ REDIS_PORT: String(server.port), CONTROL: '1' })).toMatchObject({

@@ -26,4 +26,9 @@ export { PgBouncer, type PgBouncerOptions } from './servers/pgbouncer.js'
 export { type PostgresOptions, PostgresServer } from './servers/postgres.js'
 export { type RedisOptions, RedisServer } from './servers/redis.js'
 export { ServerProcess } from './servers/server-process.js'
-export { blockThreadpool } from './threadpool.js'
+export {
+  type BlockedRunOutcome,
+  blockThreadpool,
+  reportWithBlockedThreadpool,
+  runWithBlockedThreadpool,
+} from './threadpool.js'

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { lookup } from 'node:dns'
 import { closeSync, mkdtempSync, open, openSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -31,3 +32,57 @@ export const blockThreadpool = (): { release(): Promise<void> } => {
     },
   }
 }
+
+/** What a fixture run by `runWithBlockedThreadpool` printed. */
+export interface BlockedRunOutcome {
+  ok: boolean
+  value?: unknown
+  error?: string
+  /** Whether a `dns.lookup` queued before the run was answered before it finished (it must not be). */
+  lookupAnsweredFirst: boolean
+}
+
+/**
+ * Fixture side: blocks the threadpool, queues a `dns.lookup(host)` behind it, runs `run`, prints
+ * a `BlockedRunOutcome` as JSON, releases the pool and exits.
+ */
+export const reportWithBlockedThreadpool = async (
+  host: string,
+  run: () => Promise<unknown>,
+): Promise<never> => {
+  const pool = blockThreadpool()
+  let lookupAnswered = false
+  lookup(host, () => {
+    lookupAnswered = true
+  })
+  const outcome = await run().then(
+    (value) => ({ ok: true, value }),
+    (error: Error) => ({ ok: false, error: `${error.name}: ${error.message}` }),
+  )
+  console.log(JSON.stringify({ ...outcome, lookupAnsweredFirst: lookupAnswered }))
+  await pool.release()
+  process.exit(0)
+}
+
+/**
+ * Test side: runs a fixture that calls `reportWithBlockedThreadpool` in a Node process with one
+ * threadpool thread (UV_THREADPOOL_SIZE=1) under Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY).
+ */
+export const runWithBlockedThreadpool = (
+  fixture: string,
+  env: Record<string, string>,
+): Promise<BlockedRunOutcome> =>
+  new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [fixture],
+      {
+        cwd: path.dirname(fixture),
+        env: { ...process.env, UV_THREADPOOL_SIZE: '1', AWS_LAMBDA_MAX_CONCURRENCY: '8', ...env },
+      },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`${error.message}\n${stderr}`))
+          : resolve(JSON.parse(stdout) as BlockedRunOutcome),
+    ),
+  )
