@@ -1,11 +1,11 @@
 // Installs the real Lambda Node.js runtime interface client (npm `aws-lambda-ric`, the client
 // behind the Node 24 runtime) into .ric/, outside the workspace's node_modules, for the tier that
-// runs the examples under it (`pnpm test:ric`). Run on Node 22 (`node scripts/with-node22.mjs
-// scripts/install-ric.mjs`): the client needs Node 22+.
+// runs the examples under it (`pnpm test:ric`). Run on Node 24, as Lambda's Node 24 runtime runs
+// it (`node scripts/with-node.mjs 24 scripts/install-ric.mjs`): the client needs Node 22+.
 //
 // The package ships no prebuilt addon: its install scripts build curl and aws-lambda-cpp from the
 // sources inside it, then the addon with node-gyp (cmake, make, g++, python3; about a minute on
-// two cores). node-gyp takes Node's headers from the Node 22 package (`nodedir`), so nothing is
+// two cores). node-gyp takes Node's headers from the running Node's npm package (`nodedir`), so nothing is
 // downloaded but the npm package. The scripts are run here, not by npm, so an npm that holds back
 // install scripts cannot leave a client without its addon.
 import { execFileSync } from 'node:child_process'
@@ -49,7 +49,7 @@ rmSync(prefix, { recursive: true, force: true })
 mkdirSync(prefix)
 const env = {
   ...process.env,
-  // Headers for node-gyp from the running Node 22, and its node first in PATH for the build.
+  // Headers for node-gyp from the running Node, and its node first in PATH for the build.
   npm_config_nodedir: path.dirname(path.dirname(process.execPath)),
   PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
 }

