@@ -1,4 +1,16 @@
-import type { MariaDbServer } from '@middy-downstream/testing'
+import type { MariaDbServer, RicEnvironment } from '@middy-downstream/testing'
+
+/** Starts one Managed Instances environment running examples/managed-instances/handler.mjs. */
+export type StartEnvironment = (
+  server: MariaDbServer,
+  managedInstances: { maxConcurrency: number; workers: number },
+) => Promise<{ invoke(event: unknown): Promise<{ ok: boolean }>; close(): Promise<unknown> }>
+
+export const simulated: StartEnvironment
+export const underRic: (
+  server: MariaDbServer,
+  managedInstances: { maxConcurrency: number; workers: number },
+) => Promise<RicEnvironment>
 
 export interface ManagedInstancesMeasurement {
   maxConcurrency: number
@@ -13,4 +25,5 @@ export function measure(
   server: MariaDbServer,
   maxConcurrency: number,
   workers: number,
+  start?: StartEnvironment,
 ): Promise<ManagedInstancesMeasurement>

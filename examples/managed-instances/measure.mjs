@@ -1,10 +1,11 @@
 // Lambda Managed Instances as the Node.js runtime runs them (lambda-sim worker threads, libuv's
 // default threadpool, host 'localhost'): server connections per execution environment and failed
 // invocations for concurrency 8 and 64 over 2 and 8 workers. `node examples/managed-instances/measure.mjs`
+// (`--ric` first: under the real runtime interface client instead, once `pnpm test:ric` installed it).
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LambdaEnvironment } from '@middy-downstream/lambda-sim'
-import { MariaDbServer } from '@middy-downstream/testing'
+import { MariaDbServer, RicEnvironment } from '@middy-downstream/testing'
 
 const handler = path.join(path.dirname(fileURLToPath(import.meta.url)), 'handler.mjs')
 // A cold round of 8 (every worker still has room, so each holds a threadpool thread while it
@@ -20,16 +21,29 @@ const connectionsOf = (server) => async () =>
     )[0].n,
   )
 
-/** Runs the handler in one Managed Instances environment; returns its failures and peak server connections. */
-export const measure = async (server, maxConcurrency, workers) => {
-  const connections = connectionsOf(server)
-  const environment = await LambdaEnvironment.start({
+/** lambda-sim's worker threads. */
+export const simulated = (server, managedInstances) =>
+  LambdaEnvironment.start({
     module: handler,
     timeoutMs: 3000,
     output: process.env.MEASURE_OUTPUT ?? 'ignore',
-    managedInstances: { maxConcurrency, workers },
+    managedInstances,
     env: { DB_PORT: String(server.port) },
   })
+
+/** The real runtime interface client (aws-lambda-ric) and its worker threads. */
+export const underRic = (server, managedInstances) =>
+  RicEnvironment.start({
+    taskRoot: path.dirname(handler),
+    timeoutMs: 3000,
+    managedInstances,
+    env: { DB_PORT: String(server.port) },
+  })
+
+/** Runs the handler in one Managed Instances environment; returns its failures and peak server connections. */
+export const measure = async (server, maxConcurrency, workers, start = simulated) => {
+  const connections = connectionsOf(server)
+  const environment = await start(server, { maxConcurrency, workers })
   let peak = 0
   let sampling = true
   const sampler = (async () => {
@@ -45,7 +59,10 @@ export const measure = async (server, maxConcurrency, workers) => {
     const results = await Promise.all(Array.from({ length: size }, () => environment.invoke({})))
     for (const r of results.filter((r) => !r.ok)) {
       failed += 1
-      const key = `${r.error?.name}: ${r.error?.message?.slice(0, 90)}`
+      const { name, message } = r.timedOut
+        ? { name: 'Timeout', message: 'no answer by the deadline' }
+        : { name: r.error?.name ?? r.error?.errorType, message: r.error?.message ?? r.error?.errorMessage }
+      const key = `${name}: ${message?.slice(0, 90)}`
       failures[key] = (failures[key] ?? 0) + 1
     }
   }
@@ -64,10 +81,12 @@ export const measure = async (server, maxConcurrency, workers) => {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const ric = process.argv[2] === '--ric'
+  const args = process.argv.slice(ric ? 3 : 2)
   const server = await MariaDbServer.start({ maxConnections: 200 })
   try {
-    const cases = process.argv[2]
-      ? [process.argv.slice(2).map(Number)]
+    const cases = args[0]
+      ? [args.map(Number)]
       : [
           [8, 2],
           [8, 8],
@@ -75,7 +94,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
           [64, 8],
         ]
     for (const [concurrency, workers] of cases) {
-      console.log(JSON.stringify(await measure(server, concurrency, workers)))
+      console.log(JSON.stringify(await measure(server, concurrency, workers, ric ? underRic : simulated)))
     }
   } finally {
     await server.dispose()

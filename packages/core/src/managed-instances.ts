@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os'
+import { readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { warnOnce } from './warn.js'
 
 /** How Lambda Managed Instances run this environment, as the runtime announces it. */
@@ -7,7 +8,8 @@ export interface ManagedInstances {
   maxConcurrency: number
   /**
    * Worker threads of the Node.js runtime, each with its own copy of the handler module (and so
-   * of every module-scope pool): `AWS_LAMBDA_NODEJS_WORKER_COUNT`, else one per vCPU.
+   * of every module-scope pool): `AWS_LAMBDA_NODEJS_WORKER_COUNT`, else 8 per vCPU, as the
+   * runtime interface client (aws-lambda-ric 4) counts them.
    */
   workers: number
 }
@@ -18,15 +20,40 @@ const positiveInteger = (value: string | undefined): number | undefined => {
 }
 
 /**
+ * The vCPUs as aws-lambda-ric 4 reads them: the cgroup's `cpu.max` quota over its period, the
+ * machine's cores when unlimited, 1 when the file cannot be read.
+ */
+export const runtimeCpus = (
+  cpuMax: () => string = () => readFileSync('/sys/fs/cgroup/cpu.max', 'utf8'),
+): number => {
+  let text: string
+  try {
+    text = cpuMax().trim()
+  } catch {
+    return 1
+  }
+  const [quota, period] = text.split(/\s+/)
+  if (quota === 'max') return Math.max(1, cpus().length)
+  const q = Number.parseInt(quota ?? '', 10)
+  const p = Number.parseInt(period ?? '', 10)
+  return q > 0 && p > 0 ? Math.ceil(q / p) : 1
+}
+
+/**
  * Lambda Managed Instances, or `undefined` in a classic environment (one invocation at a time).
  *
  * @example
- * managedInstances() // { maxConcurrency: 64, workers: 8 } on an 8-vCPU instance
+ * managedInstances() // { maxConcurrency: 64, workers: 16 } on a 2-vCPU instance (8 workers per vCPU)
  */
-export const managedInstances = (env: NodeJS.ProcessEnv = process.env): ManagedInstances | undefined => {
+export const managedInstances = (
+  env: NodeJS.ProcessEnv = process.env,
+  cpuMax?: () => string,
+): ManagedInstances | undefined => {
   const maxConcurrency = positiveInteger(env.AWS_LAMBDA_MAX_CONCURRENCY)
   if (maxConcurrency === undefined) return undefined
-  const workers = positiveInteger(env.AWS_LAMBDA_NODEJS_WORKER_COUNT) ?? availableParallelism()
+  // The client's own default: counting one per vCPU would hand each of its 8× more workers a
+  // share of a budget sized for 8× fewer, and the environment would open 8× the budget.
+  const workers = positiveInteger(env.AWS_LAMBDA_NODEJS_WORKER_COUNT) ?? 8 * runtimeCpus(cpuMax)
   return { maxConcurrency, workers }
 }
 

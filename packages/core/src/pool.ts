@@ -8,6 +8,14 @@ import { RetryGaveUp, retryWithin } from './retry.js'
 import { redactError } from './secrets.js'
 import { withTimeout, yieldToEventLoop } from './sleep.js'
 
+/**
+ * For the pool's own work that an invocation awaits (a ping, a reset, a close) the timeout timer is
+ * referenced: the client's sockets are not (an idle client must not hold the process), and under
+ * the real runtime nothing else keeps the event loop alive during an invocation, so the process
+ * would exit mid-invocation. The timer is cleared as soon as the work settles.
+ */
+const keepAlive = true
+
 export interface PoolOptions<TClient> {
   packageName: string
   adapter: ConnectionAdapter<TClient>
@@ -120,6 +128,7 @@ export class ClientPool<TClient> {
         Promise.resolve(adapter.reset(client, timeoutMs)),
         timeoutMs,
         () => new Error('reset timed out'),
+        keepAlive,
       )
       this.emit(slot, { type: 'reset', clientId: slot.id, ok: true, durationMs: Date.now() - started })
     } catch (error) {
@@ -204,6 +213,7 @@ export class ClientPool<TClient> {
         Promise.resolve(adapter.close(client)),
         closeTimeoutMs,
         () => new Error('close timed out'),
+        keepAlive,
       )
       this.emit(slot, {
         type: 'close',
@@ -292,6 +302,7 @@ export class ClientPool<TClient> {
         Promise.resolve(adapter.ping(client, timeoutMs)),
         timeoutMs,
         () => new Error('ping timed out'),
+        keepAlive,
       )
       slot.lastUsedAt = Date.now()
       this.emit(slot, { type: 'validate', clientId: slot.id, ok: true, durationMs: Date.now() - started })

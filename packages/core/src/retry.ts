@@ -1,6 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Deadline } from './deadline.js'
 import { RetryBudget, type RetryBudgetOptions, type RetryStop } from './retry-budget.js'
-import { sleep } from './sleep.js'
 
 /** How long and how often `retryWithin` tries: see `RetryBudget`. */
 export type RetryOptions = RetryBudgetOptions
@@ -49,7 +49,9 @@ export const retryWithin = async <T>(
       const decision = budget.nextDelay(attemptNumber, context.deadline, context.delayOf?.(error))
       if ('stop' in decision) throw new RetryGaveUp(error, attemptNumber, decision.stop)
       context.onRetry?.({ attempt: attemptNumber, delayMs: decision.delayMs, error })
-      await sleep(decision.delayMs)
+      // A referenced timer: between attempts nothing else may keep the event loop alive, and the
+      // invocation is waiting for this one (the real runtime would otherwise exit mid-invocation).
+      await delay(decision.delayMs)
     }
   }
 }

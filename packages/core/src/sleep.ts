@@ -8,15 +8,21 @@ export const sleep = (ms: number): Promise<void> =>
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
- * Settles like `promise`, or rejects with `onTimeout()` after `ms`. The timer never keeps the
- * process alive and is cleared as soon as the promise settles.
+ * Settles like `promise`, or rejects with `onTimeout()` after `ms`. The timer is cleared as soon
+ * as the promise settles; it keeps the process alive only with `keepAlive` (for work someone is
+ * waiting for whose own handles are unreferenced).
  */
-export const withTimeout = <T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> =>
+export const withTimeout = <T>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => Error,
+  keepAlive = false,
+): Promise<T> =>
   // One promise and one timer: it runs for every statement, where Promise.race and finally cost
   // two more promises and their reactions.
   new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms)
-    timer.unref()
+    if (!keepAlive) timer.unref()
     promise.then(
       (value) => {
         clearTimeout(timer)

@@ -1,3 +1,4 @@
+import os from 'node:os'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, test } from '@jest/globals'
@@ -14,9 +15,16 @@ describe('managedInstances', () => {
     expect(managedInstances(mi(64, 8))).toEqual({ maxConcurrency: 64, workers: 8 })
   })
 
-  test('without a worker count, one worker per CPU, as the runtime does', () => {
-    const { workers } = managedInstances({ AWS_LAMBDA_MAX_CONCURRENCY: '4' })!
-    expect(workers).toBeGreaterThanOrEqual(1)
+  test('without a worker count, 8 workers per vCPU of the cgroup, as aws-lambda-ric 4 starts them', () => {
+    const env = { AWS_LAMBDA_MAX_CONCURRENCY: '64' }
+    expect(managedInstances(env, () => '200000 100000\n')?.workers).toBe(16)
+    expect(managedInstances(env, () => '150000 100000')?.workers).toBe(16)
+    expect(managedInstances(env, () => 'max 100000')?.workers).toBe(8 * os.cpus().length)
+    expect(
+      managedInstances(env, () => {
+        throw new Error('ENOENT')
+      })?.workers,
+    ).toBe(8)
   })
 })
 

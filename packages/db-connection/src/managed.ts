@@ -49,11 +49,16 @@ const releaseSession = async <TConn>(
     await scope.release('destroy', 'user-changed')
     return
   }
-  const { disposition, reason } = await managed.decider.decide(
-    connection,
-    scope.deadline,
-    scope.takePressureSignal(),
-  )
+  // The capacity read and reaping are statements on the connection: counted in flight, so its
+  // socket is referenced while the invocation waits for them (nothing else may keep the process up).
+  scope.begin()
+  let decision: Awaited<ReturnType<typeof managed.decider.decide>>
+  try {
+    decision = await managed.decider.decide(connection, scope.deadline, scope.takePressureSignal())
+  } finally {
+    scope.end()
+  }
+  const { disposition, reason } = decision
   events.emit(
     { type: 'release', clientId: scope.clientId, action: disposition, reason },
     scope.info.invocation,

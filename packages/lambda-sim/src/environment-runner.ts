@@ -44,8 +44,20 @@ if (workers > 0) {
     process.send?.(message, () => process.exit(1))
     return new Promise<never>(() => {})
   })
-  serve = (message) =>
-    message.type === 'invoke' ? invokeHandler(hosted, message) : callExport(hosted, message)
+  // While a handler runs in a classic environment, the real runtime (aws-lambda-ric) has nothing
+  // of its own pending: a handler whose promise waits on nothing that keeps the event loop alive
+  // ends the process (Runtime.ExitError). The IPC channel must not keep it alive for it either.
+  // Where invocations run at once, the runtime's next-event request is pending: referenced.
+  const concurrent = Boolean(process.env.LAMBDA_SIM_CONCURRENT || process.env.AWS_LAMBDA_MAX_CONCURRENCY)
+  serve = async (message) => {
+    if (message.type !== 'invoke') return callExport(hosted, message)
+    if (!concurrent) process.channel?.unref()
+    try {
+      return await invokeHandler(hosted, message)
+    } finally {
+      process.channel?.ref()
+    }
+  }
   send({ type: 'ready', initMs: hosted.initMs })
 }
 

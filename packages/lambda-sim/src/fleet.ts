@@ -62,7 +62,11 @@ export class Fleet {
         timeoutMs,
         freezeBetweenInvocations,
         ...(functionName === undefined ? {} : { functionName }),
-        ...(env === undefined ? {} : { env }),
+        // Several invocations at once in one process: the runtime's next-event request is always
+        // pending there, so the runner keeps its channel referenced (see environment-runner.ts).
+        ...(env === undefined && maxConcurrency <= 1
+          ? {}
+          : { env: { ...env, ...(maxConcurrency > 1 ? { LAMBDA_SIM_CONCURRENT: '1' } : {}) } }),
         ...(output === undefined ? {} : { output }),
         ...(workers === undefined ? {} : { managedInstances: { maxConcurrency, workers } }),
       },

@@ -1,6 +1,7 @@
 import {
   ClientPool,
   ClosedError,
+  createLookup,
   Deadline,
   DeadlineGuard,
   EventSink,
@@ -72,6 +73,16 @@ const driverId = (driverClass: object): number => {
 
 /** Option names whose values are secrets: left out of the config fingerprint. */
 const secretOptionNames = /password|passphrase|secret|token|^key$|^autoEncryption$/i
+
+// One lookup function per bound, so equal configs keep equal fingerprints (functions count by identity).
+const lookups = new Map<number, ReturnType<typeof createLookup>>()
+const lookupWithin = (timeoutMs: number): ReturnType<typeof createLookup> => {
+  const known = lookups.get(timeoutMs)
+  if (known) return known
+  const lookup = createLookup(timeoutMs)
+  lookups.set(timeoutMs, lookup)
+  return lookup
+}
 
 const withoutSecrets = (clientOptions: MongoClientOptions): Record<string, unknown> => {
   const copy: Record<string, unknown> = {}
@@ -293,6 +304,13 @@ export class MongoConnection {
     }
     const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME
     if (functionName && !named.has('appname')) base.appName = functionName
+    // Host names resolved by core's resolveHost (hosts file, then c-ares with a TTL cache), not
+    // dns.lookup, which waits for libuv's threadpool and stalls under Lambda Managed Instances.
+    // The driver hands `lookup` to net/tls.connect with the name as host: TLS still checks the
+    // certificate against the name. A `lookup` of the user's wins.
+    base.lookup = lookupWithin(
+      settings.clientOptions.connectTimeoutMS ?? lambdaClientDefaults.connectTimeoutMS,
+    )
     const clientBase: MongoClientOptions = { ...base, ...settings.clientOptions }
     checkPoolSizes(clientBase)
 

@@ -1,6 +1,8 @@
+import { managedInstances } from '@middy-downstream/core'
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { internals } from './internals.js'
 import type { ClientSettings, RedisClient } from './options.js'
+import { clusterDnsLookup, resolvingConnector } from './resolving-connector.js'
 
 const reconnectOnReadonly = (error: Error): 2 | false =>
   // After an ElastiCache/Redis failover the old primary answers writes with READONLY: reconnect
@@ -23,10 +25,16 @@ export const buildIoredisClient = <TClient extends RedisClient>(
   const password = typeof settings.password === 'string' ? settings.password : undefined
   const commandTimeout =
     settings.commandTimeoutMs === undefined ? {} : { commandTimeout: settings.commandTimeoutMs }
+  // ioredis 5 reads its package.json (fs.promises, on libuv's threadpool) on a process's first
+  // connect, for CLIENT SETINFO. Under Managed Instances the runtime's workers hold that pool
+  // while they wait for events, so the connect waits with it: skip the informational SETINFO.
+  const clientInfo = managedInstances() ? { disableClientInfo: true } : {}
   if (settings.cluster) {
     const { redisOptions, ...clusterOptions } = settings.cluster.options ?? {}
     const nodeOptions: RedisOptions = {
       disconnectTimeout: settings.closeTimeoutMs,
+      Connector: resolvingConnector(settings.connectTimeoutMs),
+      ...clientInfo,
       ...settings.config,
       ...redisOptions,
       connectTimeout: settings.connectTimeoutMs,
@@ -38,11 +46,10 @@ export const buildIoredisClient = <TClient extends RedisClient>(
       slotsRefreshTimeout: settings.connectTimeoutMs,
       // The ioredis README's TLS-cluster detail (ElastiCache): keep the configuration endpoint's
       // hostname instead of resolving it, so the certificate check sees the name it was issued for.
-      ...(nodeOptions.tls
-        ? {
-            dnsLookup: (address: string, callback: (e: null, a: string) => void) => callback(null, address),
-          }
-        : {}),
+      // Otherwise the startup nodes' names are resolved without libuv's threadpool (see resolveHost).
+      dnsLookup: nodeOptions.tls
+        ? (address: string, callback: (e: null, a: string) => void) => callback(null, address)
+        : clusterDnsLookup(settings.connectTimeoutMs),
       ...clusterOptions,
       lazyConnect: true,
       enableOfflineQueue: true,
@@ -54,6 +61,9 @@ export const buildIoredisClient = <TClient extends RedisClient>(
   const options: RedisOptions = {
     reconnectOnError: reconnectOnReadonly,
     disconnectTimeout: settings.closeTimeoutMs,
+    // Sentinels pick the master through ioredis's own connector, which a Connector would replace.
+    ...(settings.config?.sentinels ? {} : { Connector: resolvingConnector(settings.connectTimeoutMs) }),
+    ...clientInfo,
     ...settings.config,
     lazyConnect: true,
     enableOfflineQueue: true,
