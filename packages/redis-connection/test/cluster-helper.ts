@@ -15,13 +15,26 @@ export interface LocalCluster {
  * With `tls`, nodes serve TLS on their own ports, talk TLS on the bus, and announce the hostname
  * `localhost` (CLUSTER SLOTS then names hosts, as ElastiCache's TLS clusters do).
  */
-export const startCluster = async (
-  options: { requirepass?: string; tls?: { cert: string; key: string } } = {},
-): Promise<LocalCluster> => {
+export const startCluster = async (options: ClusterOptions = {}): Promise<LocalCluster> => {
+  // The bus and TLS ports are picked free, then bound by the servers a moment later: on a busy
+  // machine another process can take one in between (a node then resets its clients). Such a
+  // start is thrown away and made again on new ports, at most twice.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(options)
+    } catch (error) {
+      if (attempt >= 3) throw error
+    }
+  }
+}
+
+type ClusterOptions = { requirepass?: string; tls?: { cert: string; key: string } }
+
+const startClusterOnce = async (options: ClusterOptions): Promise<LocalCluster> => {
   const specs = await Promise.all(
     [0, 1, 2].map(async () => ({ bus: await freePort(), tls: options.tls ? await freePort() : undefined })),
   )
-  const nodes = await Promise.all(
+  const started = await Promise.allSettled(
     specs.map((spec) =>
       RedisServer.start({
         ...(options.requirepass ? { requirepass: options.requirepass } : {}),
@@ -57,7 +70,26 @@ export const startCluster = async (
       }),
     ),
   )
-  const ports = specs.map((spec, i) => spec.tls ?? nodes[i]!.port)
+  const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+  const dispose = async () => void (await Promise.all(nodes.map((node) => node.dispose())))
+  try {
+    if (nodes.length < specs.length) {
+      throw (started.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason
+    }
+    await formCluster(nodes, specs)
+  } catch (error) {
+    await dispose()
+    throw error
+  }
+  return { nodes, ports: portsOf(nodes, specs), dispose }
+}
+
+const portsOf = (nodes: RedisServer[], specs: { tls?: number }[]) =>
+  specs.map((spec, i) => spec.tls ?? nodes[i]!.port)
+
+/** Slots split in three, every node meeting every other, until all three say the cluster is ok. */
+const formCluster = async (nodes: RedisServer[], specs: { bus: number; tls?: number }[]) => {
+  const ports = portsOf(nodes, specs)
   const ranges = [
     [0, 5460],
     [5461, 10922],
@@ -90,5 +122,4 @@ export const startCluster = async (
     }
     return ok
   }, 45_000)
-  return { nodes, ports, dispose: async () => void (await Promise.all(nodes.map((node) => node.dispose()))) }
 }
