@@ -43,13 +43,30 @@ port.on('message', (message: HostMessage) => {
 port.postMessage({ type: 'ready', initMs: hosted.initMs })
 
 /**
+ * One blocking read of the FIFO. A signal delivered to the threadpool thread blocked in it
+ * (EINTR) or a spurious wake-up (EAGAIN) is not an event: read again, as the runtime's HTTP call
+ * to the Runtime API would be retried; otherwise the thread would be freed and the worker die.
+ */
+const waitForByte = async (): Promise<void> => {
+  for (;;) {
+    try {
+      await new Promise<void>((resolve, reject) =>
+        read(fd, Buffer.alloc(1), 0, 1, null, (error) => (error ? reject(error) : resolve())),
+      )
+      return
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'EINTR' && code !== 'EAGAIN') throw error
+    }
+  }
+}
+
+/**
  * The blocking wait for the next event: a read that holds a threadpool thread until an event's
  * byte arrives; then this worker claims the event from the dispatcher.
  */
 const nextEvent = async (): Promise<InvokeMessage> => {
-  await new Promise<void>((resolve, reject) =>
-    read(fd, Buffer.alloc(1), 0, 1, null, (error) => (error ? reject(error) : resolve())),
-  )
+  await waitForByte()
   port.postMessage({ type: 'claim' })
   while (inbox.length === 0) await new Promise<void>((resolve) => (delivered = resolve))
   return inbox.shift() as InvokeMessage
