@@ -57,6 +57,7 @@ const waitForByte = async (): Promise<void> => {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code !== 'EINTR' && code !== 'EAGAIN') throw error
+      console.error(`lambda-sim worker: the wait for the next event was interrupted (${code}); waiting again`)
     }
   }
 }

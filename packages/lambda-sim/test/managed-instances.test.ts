@@ -1,9 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { type EnvironmentOptions, type InvocationResult, LambdaEnvironment } from '../src/index.js'
 
 const module = path.resolve('packages/lambda-sim/test/fixtures/worker-handler.mjs')
 const environments: LambdaEnvironment[] = []
+/** Waits until `count` threads of `pid` sleep in a pipe read (Linux: their wchan), polling. */
+const threadsInPipeRead = async (pid: number, count: number): Promise<void> => {
+  const blocked = () =>
+    readdirSync(`/proc/${pid}/task`).filter((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8').includes('pipe_read')
+      } catch {
+        return false
+      }
+    }).length
+  const started = Date.now()
+  while (blocked() < count) {
+    if (Date.now() - started > 10_000)
+      throw new Error(`${count} threads of ${pid} never blocked in a pipe read`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 const start = async (options: Partial<EnvironmentOptions> = {}) => {
   const environment = await LambdaEnvironment.start({ module, output: 'ignore', ...options })
   environments.push(environment)
@@ -65,6 +84,9 @@ describe('LambdaEnvironment in Managed Instances mode', () => {
 
   test('with 4 workers waiting for events, dns.lookup stalls; with 2 it does not', async () => {
     const stalled = await start({ managedInstances: { maxConcurrency: 8, workers: 4 } })
+    // The workers' waits are queued when start() resolves; the threads take them up as the machine
+    // schedules them. The stall is about 4 threads blocked in the kernel: wait for exactly that.
+    await threadsInPipeRead(stalled.pid, 4)
     expect(await stalled.invoke({ lookup: 'localhost', lookupWithinMs: 1000 })).toMatchObject({
       value: { lookup: 'stalled' },
     })
