@@ -26,6 +26,12 @@ const childrenOf = (pid: number): number[] =>
     .map(Number)
 
 /** Whether a process exists and is not a zombie waiting for its parent to reap it. */
+/** Polls until none of `pids` is alive, or `ms` passed (the caller's expectation then fails). */
+const goneWithin = async (pids: number[], ms: number): Promise<void> => {
+  const started = Date.now()
+  while (pids.some(alive) && Date.now() - started < ms) await new Promise((r) => setTimeout(r, 20))
+}
+
 const alive = (pid: number): boolean => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -152,6 +158,8 @@ describe('lambda-sim CLI', () => {
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     child.kill('SIGINT')
     expect(await exit).toBe(130)
+    // The CLI sent SIGKILL on its way out; the kernel ends each environment when it next runs it.
+    await goneWithin(environments, 5_000)
     for (const pid of environments) expect(alive(pid)).toBe(false)
   })
 })
