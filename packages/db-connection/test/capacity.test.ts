@@ -52,6 +52,24 @@ describe('a full server', () => {
     expect((await threadsOf(server, 'other')).map((t) => t.id)).toEqual(others)
   })
 
+  test('a connection opened after the server refused it for capacity is closed at release, without reading capacity again', async () => {
+    const server = await startServer()
+    await holdConnections(server, 'other', 'other-pw', 9)
+    const environment = await envs.start(server, {}, { ...app, timeoutMs: 10_000 })
+    const pending = environment.invoke({})
+    // Once the server has refused the invocation's connect, the other application gives one back.
+    const refusedBefore = await server.status('Aborted_connects')
+    await eventually(async () => (await server.status('Aborted_connects')) > refusedBefore)
+    await held.pop()?.end()
+    expect(await pending).toMatchObject({ ok: true })
+    const stats = await environment.call<Stats & { events: { action?: string }[] }>('stats')
+    // The refusal already said the server is full: closed for it, not after a capacity read.
+    expect(stats.events.filter((e) => e.type === 'release')).toEqual([
+      expect.objectContaining({ action: 'close', reason: 'refused-at-connect' }),
+    ])
+    await eventually(async () => (await threadsOf(server, 'app')).length === 0)
+  })
+
   test("held full by this fleet's frozen environments: reaping frees a slot and the invocation succeeds", async () => {
     // Reaping needs the server to attribute connections to their owners (performance_schema).
     const server = await startServer(['--performance-schema=ON'])
