@@ -6,7 +6,7 @@
 // empty module file: the first file import of a process pays for setting up the ESM loader.
 // Also the minified size of each package's own code (every bare import left out, as in dist/).
 //
-//   pnpm build && node bench/imports.mjs
+//   pnpm build && node bench/imports.mjs [package …]
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
@@ -28,17 +28,17 @@ const staticImports = (file) =>
   ].map((match) => match[1] ?? match[2])
 
 /** The dist file an `exports` key of one of our packages points at. */
-const entryFile = (dir, pkg, subpath) => path.join(dir, pkg.exports[subpath].import)
+export const entryFile = (dir, pkg, subpath) => path.join(dir, pkg.exports[subpath].import)
 
 /** An empty ESM file, the baseline of an entry that loads no third-party module. */
-const emptyModule = () => {
+export const emptyModule = () => {
   const file = path.join(import.meta.dirname, 'out', 'empty.mjs')
   mkdirSync(path.dirname(file), { recursive: true })
   writeFileSync(file, '')
   return pathToFileURL(file).href
 }
 
-const packagesByName = () => new Map(publicPackages().map((entry) => [entry.pkg.name, entry]))
+export const packagesByName = () => new Map(publicPackages().map((entry) => [entry.pkg.name, entry]))
 
 /**
  * The modules an entry loads at import time, through its chunks and our other packages:
@@ -126,12 +126,14 @@ const minifiedBytes = async ({ dir, pkg }) => {
 }
 
 /** The import figures: one row per entry, one size per package. */
-export const measureImports = async ({ processes = 15, onEntry } = {}) => {
+export const measureImports = async ({ processes = 15, onEntry, only = [] } = {}) => {
   const byName = packagesByName()
+
   const empty = emptyModule()
   const rows = []
   const sizes = []
   for (const [name, entry] of byName) {
+    if (only.length > 0 && !only.some((o) => name === `${ourScope}${o}`)) continue
     sizes.push({ name, minifiedBytes: await minifiedBytes(entry) })
     for (const subpath of Object.keys(entry.pkg.exports).filter((key) => key !== './package.json')) {
       const specifier = subpath === '.' ? name : `${name}/${subpath.slice(2)}`
@@ -155,7 +157,9 @@ export const measureImports = async ({ processes = 15, onEntry } = {}) => {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { rows, sizes } = await measureImports({ onEntry: (s) => console.error(`  ${s}`) })
+  // `node bench/imports.mjs db-connection core`: only those packages (their entries still load the rest).
+  const only = process.argv.slice(2)
+  const { rows, sizes } = await measureImports({ onEntry: (s) => console.error(`  ${s}`), only })
   for (const r of rows)
     console.log(
       `${r.specifier.padEnd(42)} CPU ${r.cpu.packageMs.toFixed(1).padStart(6)} ms vs ${r.cpu.driverMs.toFixed(1).padStart(6)} ms (${r.drivers.join(', ') || 'an empty module'}): +${r.cpu.extraMs.toFixed(1)} ms; wall +${r.wall.extraMs.toFixed(1)} ms`,

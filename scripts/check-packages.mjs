@@ -4,7 +4,8 @@
 // bundle loads (chunks, workers, loader hooks); package.json has
 // the fields the registry's page shows; the README has no relative link (dead on that page);
 // `publint --strict` and `attw` (Are the Types Wrong) find nothing. Also: no Markdown file in the
-// repository links to a path outside it or to a file that does not exist.
+// repository links to a path outside it or to a file that does not exist. Importing an entry loads
+// no Node builtin beyond what its driver loads (scripts/lib/import-builtins.mjs).
 //
 // attw runs with `--profile esm-only`: the packages are `type: module` and export only the
 // `import` condition, so the two resolutions that profile leaves out are not ones we support:
@@ -18,6 +19,8 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { publint } from 'publint'
 import { formatMessage } from 'publint/utils'
+import { packagesByName } from '../bench/imports.mjs'
+import { builtinLoadProblems } from './lib/import-builtins.mjs'
 import {
   metadataProblems,
   missingFileProblems,
@@ -73,6 +76,7 @@ try {
   for (const entry of publicPackages()) report(entry.pkg.name, await checkPackage(entry, destination))
   const license = existsSync(path.join(root, 'LICENSE')) ? [] : ['the repository has no LICENSE']
   report('the repository: LICENSE, Markdown links', [...license, ...repositoryLinkProblems(root)])
+  report('imports: no Node builtin beyond the driver', builtinLoadProblems(packagesByName()))
 } finally {
   rmSync(destination, { recursive: true, force: true })
 }

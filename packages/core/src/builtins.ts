@@ -7,3 +7,6 @@
 export const fs = () => process.getBuiltinModule('node:fs')
 export const crypto = () => process.getBuiltinModule('node:crypto')
 export const net = () => process.getBuiltinModule('node:net')
+export const os = () => process.getBuiltinModule('node:os')
+export const path = () => process.getBuiltinModule('node:path')
+export const diagnosticsChannel = () => process.getBuiltinModule('node:diagnostics_channel')

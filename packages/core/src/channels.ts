@@ -1,4 +1,5 @@
-import diagnostics from 'node:diagnostics_channel'
+import type { Channel } from 'node:diagnostics_channel'
+import { diagnosticsChannel } from './builtins.js'
 import type { LifecycleEvent } from './events.js'
 
 /**
@@ -11,14 +12,16 @@ import type { LifecycleEvent } from './events.js'
  */
 export const lifecycleChannelName = 'middy-downstream:lifecycle'
 
-const lifecycle = diagnostics.channel(lifecycleChannelName)
+// Made at the first event, not at import: importing core should not load node:diagnostics_channel.
+let lifecycleChannel: Channel | undefined
+const lifecycle = (): Channel => (lifecycleChannel ??= diagnosticsChannel().channel(lifecycleChannelName))
 // Held here so a type's channel (and whether it has subscribers) is found without a lookup by name.
-const byType = new Map<string, diagnostics.Channel>()
+const byType = new Map<string, Channel>()
 
-const channelOf = (type: string): diagnostics.Channel => {
+const channelOf = (type: string): Channel => {
   let channel = byType.get(type)
   if (!channel) {
-    channel = diagnostics.channel(`${lifecycleChannelName}:${type}`)
+    channel = diagnosticsChannel().channel(`${lifecycleChannelName}:${type}`)
     byType.set(type, channel)
   }
   return channel
@@ -26,11 +29,12 @@ const channelOf = (type: string): diagnostics.Channel => {
 
 /** Whether anyone listens to events of this type on a channel: when not, nothing is built. */
 export const hasChannelSubscribers = (type: string): boolean =>
-  lifecycle.hasSubscribers || channelOf(type).hasSubscribers
+  lifecycle().hasSubscribers || channelOf(type).hasSubscribers
 
 /** Publishes the event on the lifecycle channel and on its type's channel. */
 export const publishOnChannels = (event: LifecycleEvent): void => {
-  if (lifecycle.hasSubscribers) lifecycle.publish(event)
+  const all = lifecycle()
+  if (all.hasSubscribers) all.publish(event)
   const typed = channelOf(event.type)
   if (typed.hasSubscribers) typed.publish(event)
 }

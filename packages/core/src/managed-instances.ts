@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { fs, os } from './builtins.js'
 import { warnOnce } from './warn.js'
 
 /** How Lambda Managed Instances run this environment, as the runtime announces it. */
@@ -24,7 +23,7 @@ const positiveInteger = (value: string | undefined): number | undefined => {
  * machine's cores when unlimited, 1 when the file cannot be read.
  */
 export const runtimeCpus = (
-  cpuMax: () => string = () => readFileSync('/sys/fs/cgroup/cpu.max', 'utf8'),
+  cpuMax: () => string = () => fs().readFileSync('/sys/fs/cgroup/cpu.max', 'utf8'),
 ): number => {
   let text: string
   try {
@@ -33,7 +32,7 @@ export const runtimeCpus = (
     return 1
   }
   const [quota, period] = text.split(/\s+/)
-  if (quota === 'max') return Math.max(1, cpus().length)
+  if (quota === 'max') return Math.max(1, os().cpus().length)
   const q = Number.parseInt(quota ?? '', 10)
   const p = Number.parseInt(period ?? '', 10)
   return q > 0 && p > 0 ? Math.ceil(q / p) : 1

@@ -1,6 +1,4 @@
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { crypto, fs } from './builtins.js'
+import { crypto, fs, os, path } from './builtins.js'
 
 /** This process's start time (Linux), so a recycled pid never inherits another process's markers. */
 const processStart = (): string => {
@@ -26,7 +24,10 @@ export const firstInEnvironment = (key: string): boolean => {
   if (seen.has(key)) return false
   seen.add(key)
   const digest = crypto().createHash('sha256').update(key).digest('hex').slice(0, 16)
-  const marker = path.join(tmpdir(), `middy-downstream-once-${process.pid}-${processStart()}-${digest}`)
+  const marker = path().join(
+    os().tmpdir(),
+    `middy-downstream-once-${process.pid}-${processStart()}-${digest}`,
+  )
   try {
     fs().closeSync(fs().openSync(marker, 'wx'))
     return true

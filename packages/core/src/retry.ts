@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises'
 import type { Deadline } from './deadline.js'
 import { RetryBudget, type RetryBudgetOptions, type RetryStop } from './retry-budget.js'
 
@@ -51,7 +50,8 @@ export const retryWithin = async <T>(
       context.onRetry?.({ attempt: attemptNumber, delayMs: decision.delayMs, error })
       // A referenced timer: between attempts nothing else may keep the event loop alive, and the
       // invocation is waiting for this one (the real runtime would otherwise exit mid-invocation).
-      await delay(decision.delayMs)
+      // Referenced: someone awaits this retry. (node:timers/promises would cost every importer its load.)
+      await new Promise((resolve) => setTimeout(resolve, decision.delayMs))
     }
   }
 }

@@ -1,7 +1,11 @@
-import { connect as netConnect, type Socket } from 'node:net'
-import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from 'node:tls'
+import type { Socket } from 'node:net'
+import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { createLookup, forgetResolvedHost, isNetworkErrorCode, resolveHost } from '@middy-downstream/core'
 import type { RedisOptions } from 'ioredis'
+
+// CommonJS objects: an ESM import of node:net builds a namespace that loads its BlockList too.
+const { connect: netConnect } = process.getBuiltinModule('node:net')
+const { connect: tlsConnect } = process.getBuiltinModule('node:tls')
 
 /** What ioredis passes a `Connector` and reads from it (its StandaloneConnector's surface). */
 interface ConnectorOptions {
