@@ -18,6 +18,8 @@ export class DeadlineGuard {
   readonly deadlines = new DeadlineSet()
   readonly #onExpired: (dueAt: number) => void
   #timer?: NodeJS.Timeout
+  /** When the pending timer fires (epoch ms). */
+  #dueAt = 0
 
   /** `onExpired` gets the deadline that passed (epoch ms): a much later call slept through a freeze. */
   constructor(onExpired: (dueAt: number) => void) {
@@ -27,12 +29,12 @@ export class DeadlineGuard {
   /** An invocation starts using the client: its deadline counts until `leave`. */
   enter(deadline: Deadline): void {
     this.deadlines.add(deadline)
-    this.#arm()
+    this.#schedule()
   }
 
   leave(deadline: Deadline): void {
     this.deadlines.delete(deadline)
-    this.#arm()
+    this.#schedule()
   }
 
   /** Stops the timer for good (the client is disposed). */
@@ -41,22 +43,36 @@ export class DeadlineGuard {
     this.#timer = undefined
   }
 
-  #arm(): void {
-    this.dispose()
+  /**
+   * Makes sure a timer fires no later than the latest deadline. A pending timer that fires earlier
+   * is left alone: on firing it looks again and waits for the rest. Back-to-back invocations, each
+   * with a later deadline, so keep one timer instead of setting and clearing one twice each.
+   */
+  #schedule(): void {
     const latest = this.deadlines.latest()
     if (!latest?.bounded) return
-    const dueAt = latest.expiresAt
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined
-        this.#onExpired(dueAt)
-      },
-      Math.max(0, latest.remaining()),
-    )
+    if (this.#timer !== undefined && this.#dueAt <= latest.expiresAt) return
+    this.#arm(latest.expiresAt)
+  }
+
+  #arm(dueAt: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#dueAt = dueAt
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, dueAt - Date.now()))
     this.#timer.unref()
   }
 
+  #fire(): void {
+    this.#timer = undefined
+    const latest = this.deadlines.latest()
+    if (!latest?.bounded) return
+    if (latest.expired) this.#onExpired(latest.expiresAt)
+    else this.#arm(latest.expiresAt)
+  }
+
+  /** `armed`: whether the guard would act, now that invocations with a deadline use the client. */
   toJSON(): object {
-    return { invocations: this.deadlines.size, armed: this.#timer !== undefined }
+    const latest = this.deadlines.latest()
+    return { invocations: this.deadlines.size, armed: this.#timer !== undefined && latest?.bounded === true }
   }
 }

@@ -13,16 +13,23 @@ import type { Deadline } from './deadline.js'
  */
 export class DeadlineSet {
   private readonly counts = new Map<Deadline, number>()
+  /** The latest deadline, kept current on add and delete: it is read for every command. */
+  #latest?: Deadline
 
   add(deadline: Deadline): void {
     this.counts.set(deadline, (this.counts.get(deadline) ?? 0) + 1)
+    if (!this.#latest || deadline.expiresAt > this.#latest.expiresAt) this.#latest = deadline
   }
 
   delete(deadline: Deadline): void {
     const count = this.counts.get(deadline)
     if (count === undefined) return
-    if (count <= 1) this.counts.delete(deadline)
-    else this.counts.set(deadline, count - 1)
+    if (count > 1) {
+      this.counts.set(deadline, count - 1)
+      return
+    }
+    this.counts.delete(deadline)
+    if (deadline === this.#latest) this.#latest = this.findLatest()
   }
 
   /** How many invocations are using the client. */
@@ -34,16 +41,19 @@ export class DeadlineSet {
 
   /** The deadline that expires last, or `undefined` when no invocation is using the client. */
   latest(): Deadline | undefined {
+    return this.#latest
+  }
+
+  /** True when invocations are using the client and every one of their deadlines has passed. */
+  get expired(): boolean {
+    return this.#latest?.expired === true
+  }
+
+  private findLatest(): Deadline | undefined {
     let latest: Deadline | undefined
     for (const deadline of this.counts.keys()) {
       if (!latest || deadline.expiresAt > latest.expiresAt) latest = deadline
     }
     return latest
-  }
-
-  /** True when invocations are using the client and every one of their deadlines has passed. */
-  get expired(): boolean {
-    const latest = this.latest()
-    return latest?.expired === true
   }
 }

@@ -7,8 +7,11 @@ import { describeError, type EventSink } from './events.js'
 export interface ScopeHooks<THandle> {
   /** The handle for `context[contextKey]`; when absent, the result of `acquire()` is the handle. */
   handle?: THandle
-  /** Opens (or validates) the client now; used when the middleware is eager or has no lazy handle. */
-  acquire(): Promise<unknown>
+  /**
+   * Opens (or validates) the client now; used when the middleware is eager or has no lazy handle.
+   * Returns the handle, or a promise of it: a client at hand is returned as is, without a turn.
+   */
+  acquire(): unknown
   /** Cleans up after the invocation, once; `outcome` says whether the handler threw. Never throws. */
   release(outcome: 'success' | 'error'): Promise<void>
 }
@@ -82,7 +85,8 @@ export const createManagedMiddleware = <THandle>(spec: ManagedMiddlewareSpec<THa
       const hooks = spec.begin(request, deadline, invocationIdsOf(request.context))
       open.set(request, { request, hooks: hooks as ScopeHooks<unknown>, deadline })
       const lazy = 'handle' in hooks
-      const handle = lazy && !spec.eager ? hooks.handle : await hooks.acquire()
+      const acquired = lazy && !spec.eager ? hooks.handle : hooks.acquire()
+      const handle = acquired instanceof Promise ? await acquired : acquired
       ;(request.context as unknown as Record<string, unknown>)[spec.contextKey] = lazy ? hooks.handle : handle
     },
     after: (request) => finish(request, 'success'),

@@ -104,6 +104,25 @@ export class ClientPool<TClient> {
     }
   }
 
+  /**
+   * The warm path, without a promise: a slot whose client was used a moment ago (no freeze can have
+   * happened, no validation is due) and does not look broken, taken at once. `undefined` when the
+   * client must be opened, validated or waited for: then `take` and `clientFor`.
+   */
+  takeWarm(invocation?: Slot<TClient>['invocation']): Slot<TClient> | undefined {
+    if (this.disposed || this.waiters.length > 0) return undefined
+    const slot = this.pickSlot()
+    const client = slot?.client
+    if (slot === undefined || client === undefined || slot.opening) return undefined
+    const idleMs = Date.now() - slot.lastUsedAt
+    if (idleMs >= yieldAfterIdleMs || idleMs >= this.options.validateAfterIdleMs) return undefined
+    if (this.options.adapter.isBroken(client)) return undefined
+    slot.holders += 1
+    if (invocation) slot.invocation = invocation
+    this.emit(slot, { type: 'reuse', clientId: slot.id })
+    return slot
+  }
+
   /** Gives a slot back; the next waiter, if any, may take it. An idle client stops holding the process. */
   giveBack(slot: Slot<TClient>): void {
     slot.holders = Math.max(0, slot.holders - 1)

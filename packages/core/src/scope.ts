@@ -31,6 +31,8 @@ export interface ScopeInfo {
 export class Scope<TClient> {
   #slot?: Slot<TClient>
   #acquiring?: Promise<TClient>
+  /** The client `acquire` handed out, for `clientNow`. */
+  #ready?: TClient
   #released = false
   #guard?: NodeJS.Timeout
   /** A raw client was handed out: its sockets stay referenced until release. */
@@ -67,6 +69,24 @@ export class Scope<TClient> {
   /** Throws `ReleasedError` once the scope is released; `what` names the use in the message. */
   assertLive(what = 'the handle'): void {
     if (this.#released) throw this.releasedError(what)
+  }
+
+  /**
+   * The invocation's client without waiting, when it is at hand: already taken, or warm in the
+   * pool (used a moment ago, nothing to validate). `undefined`: use `client()`.
+   */
+  clientNow(): TClient | undefined {
+    if (this.#released) return undefined
+    if (this.#ready !== undefined && this.#slot?.client === this.#ready) return this.#ready
+    if (this.#acquiring || this.#slot) return undefined
+    const slot = this.pool.takeWarm(this.info.invocation)
+    const client = slot?.client
+    if (slot === undefined || client === undefined) return undefined
+    this.#slot = slot
+    this.#acquiring = Promise.resolve(client)
+    this.#ready = client
+    this.updateRef()
+    return client
   }
 
   /** The invocation's client, opened or validated on first use. */
@@ -140,6 +160,7 @@ export class Scope<TClient> {
     if (!this.#slot) return
     this.pool.discard(this.#slot, reason)
     this.#acquiring = undefined
+    this.#ready = undefined
   }
 
   /**
@@ -154,6 +175,7 @@ export class Scope<TClient> {
     this.#guard = undefined
     const slot = this.#slot
     this.#acquiring = undefined
+    this.#ready = undefined
     this.#slot = undefined
     if (!slot) return
     try {
@@ -210,6 +232,7 @@ export class Scope<TClient> {
     }
     // Released while connecting: release() already gave the slot (and its new client) back.
     if (this.#released) throw this.releasedError()
+    this.#ready = client
     this.updateRef()
     return client
   }

@@ -1,4 +1,4 @@
-import { describe, expect, test } from '@jest/globals'
+import { describe, expect, jest, test } from '@jest/globals'
 import { Deadline, DeadlineGuard, DeadlineSet } from '../src/index.js'
 
 describe('DeadlineSet', () => {
@@ -54,5 +54,61 @@ describe('DeadlineGuard', () => {
     guard.leave(unbounded)
     guard.leave(soon)
     expect(guard.toJSON()).toEqual({ invocations: 0, armed: false })
+  })
+
+  test('back-to-back invocations keep one timer instead of setting and clearing one each', () => {
+    const guard = new DeadlineGuard(() => {})
+    const setTimer = jest.spyOn(globalThis, 'setTimeout')
+    const clearTimer = jest.spyOn(globalThis, 'clearTimeout')
+    try {
+      for (let i = 0; i < 100; i++) {
+        const deadline = new Deadline(Date.now() + 60_000 + i)
+        guard.enter(deadline)
+        guard.leave(deadline)
+      }
+      expect(setTimer).toHaveBeenCalledTimes(1)
+      expect(clearTimer).not.toHaveBeenCalled()
+    } finally {
+      setTimer.mockRestore()
+      clearTimer.mockRestore()
+      guard.dispose()
+    }
+  })
+
+  test('a timer kept from an earlier invocation waits on for the later deadline, then fires once', async () => {
+    const fired: number[] = []
+    let wake: () => void = () => {}
+    const woken = new Promise<void>((resolve) => (wake = resolve))
+    const guard = new DeadlineGuard((dueAt) => {
+      fired.push(dueAt)
+      wake()
+    })
+    const earlier = new Deadline(Date.now() + 5)
+    guard.enter(earlier)
+    guard.leave(earlier)
+    const later = new Deadline(Date.now() + 40)
+    guard.enter(later)
+    await woken
+    expect(fired).toEqual([later.expiresAt])
+    expect(later.expired).toBe(true)
+    guard.leave(later)
+  })
+
+  test('the timer comes earlier when the invocation with the latest deadline leaves', async () => {
+    const fired: number[] = []
+    let wake: () => void = () => {}
+    const woken = new Promise<void>((resolve) => (wake = resolve))
+    const guard = new DeadlineGuard((dueAt) => {
+      fired.push(dueAt)
+      wake()
+    })
+    const soon = new Deadline(Date.now() + 10)
+    const late = new Deadline(Date.now() + 600_000)
+    guard.enter(soon)
+    guard.enter(late)
+    guard.leave(late)
+    await woken
+    expect(fired).toEqual([soon.expiresAt])
+    guard.leave(soon)
   })
 })

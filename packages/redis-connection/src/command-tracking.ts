@@ -14,6 +14,9 @@ const REQUEUED = Symbol('redis-connection.requeued')
 
 /** A command sent through the client and not yet settled. */
 interface PendingCommand {
+  /** Neighbours in the tracker's list of pending commands (a list: no hashing per command). */
+  previous?: PendingCommand
+  next?: PendingCommand
   command: CommandInternals
   client: ClientInternals
   /** Settles the command's promise directly (past any cluster redirection logic). */
@@ -49,23 +52,27 @@ export interface TrackerContext {
  * commands.hook(internals(client))
  */
 export class CommandTracker {
-  private readonly pending = new Set<PendingCommand>()
+  /** The newest pending command; each links to the one before it. */
+  private newest?: PendingCommand
+  private count = 0
 
   constructor(private readonly context: TrackerContext) {}
 
   /** Commands sent and not settled, on every client. */
   get size(): number {
-    return this.pending.size
+    return this.count
   }
 
   hook(client: ClientInternals): void {
     const original = client.sendCommand
     const { deadlines } = this.context
-    client.sendCommand = (command: CommandInternals, ...rest: unknown[]) => {
+    // Fixed parameters, not a rest array: this runs for every command (ioredis passes at most the
+    // stream, a cluster also the node).
+    client.sendCommand = (command: CommandInternals, stream?: unknown, node?: unknown) => {
       let entry = (command as unknown as { [TRACKED]?: PendingCommand })[TRACKED]
       if (entry === undefined) {
         if (client.status === 'connect' && HANDSHAKE.has(command.name))
-          return original.call(client, command, ...rest)
+          return original.call(client, command, stream, node)
         entry = this.track(client, command)
         if (deadlines.expired) {
           this.finish(entry)
@@ -74,7 +81,7 @@ export class CommandTracker {
         }
         noteSession(entry.state, command.name)
       }
-      const result = original.call(client, command, ...rest)
+      const result = original.call(client, command, stream, node)
       if (!entry.written) entry.written = client.commandQueue?.peekBack()?.command === command
       return result
     }
@@ -120,7 +127,10 @@ export class CommandTracker {
    */
   expire(): void {
     const clients = new Set<ClientInternals>()
-    for (const entry of [...this.pending]) {
+    const entries: PendingCommand[] = []
+    for (let entry = this.newest; entry; entry = entry.previous) entries.push(entry)
+    // Oldest first, as they were sent.
+    for (const entry of entries.reverse()) {
       this.finish(entry)
       entry.state.stale = true
       clients.add(entry.client)
@@ -148,7 +158,10 @@ export class CommandTracker {
       state,
     }
     ;(command as unknown as { [TRACKED]?: PendingCommand })[TRACKED] = entry
-    this.pending.add(entry)
+    if (this.newest) this.newest.next = entry
+    entry.previous = this.newest
+    this.newest = entry
+    this.count += 1
     this.hold(client, state)
     command.resolve = (value) => {
       this.finish(entry)
@@ -167,7 +180,12 @@ export class CommandTracker {
   private finish(entry: PendingCommand): void {
     if (entry.done) return
     entry.done = true
-    this.pending.delete(entry)
+    const { previous, next } = entry
+    if (previous) previous.next = next
+    if (next) next.previous = previous
+    else this.newest = previous
+    entry.previous = entry.next = undefined
+    this.count -= 1
     this.unhold(entry.client, entry.state)
   }
 
@@ -203,6 +221,12 @@ export class CommandTracker {
 }
 
 const setRef = (client: ClientInternals, ref: boolean): void => {
+  // A single client, the common case, without building the list of streams (twice per command).
+  if (!client.isCluster) {
+    if (ref) client.stream?.ref()
+    else client.stream?.unref()
+    return
+  }
   for (const stream of streamsOf(client)) {
     if (ref) stream.ref()
     else stream.unref()

@@ -102,6 +102,24 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
     return this.handle
   }
 
+  /**
+   * The handle without waiting, when the client is at hand (used a moment ago, nothing to check):
+   * the warm path of back-to-back invocations. `undefined`: use `client()`.
+   */
+  clientNow(): TClient | undefined {
+    const client = this.lease.clientNow()
+    if (client === undefined) return undefined
+    if (!this.entered) {
+      this.entered = true
+      this.manager.enter(this.deadline)
+    }
+    if (client !== this.current || !this.handle) {
+      this.current = client
+      this.handle = handleFor(client, this)
+    }
+    return this.handle
+  }
+
   /** The client, connected: for eager mode, where connection failures belong before the handler. */
   async connected(): Promise<TClient> {
     const handle = await this.client()

@@ -79,7 +79,7 @@ export function redisConnection(
     begin: (_request, deadline, ids) => {
       const scope = managed.begin(deadline, ids)
       return {
-        acquire: () => (eager ? scope.connected() : scope.client()),
+        acquire: () => (eager ? scope.connected() : (scope.clientNow() ?? scope.client())),
         release: () => scope.release(),
       }
     },
