@@ -12,31 +12,31 @@ import type { Deadline } from './deadline.js'
  * active.delete(deadline)
  */
 export class DeadlineSet {
-  private readonly counts = new Map<Deadline, number>()
+  /**
+   * One entry per invocation using the client (a deadline shared by two counts twice). An array,
+   * not a Map: there are few, and a Map keyed by a new object every invocation hashes it and
+   * grows and shrinks its table each time.
+   */
+  private readonly entries: Deadline[] = []
   /** The latest deadline, kept current on add and delete: it is read for every command. */
   #latest?: Deadline
 
   add(deadline: Deadline): void {
-    this.counts.set(deadline, (this.counts.get(deadline) ?? 0) + 1)
+    this.entries.push(deadline)
     if (!this.#latest || deadline.expiresAt > this.#latest.expiresAt) this.#latest = deadline
   }
 
   delete(deadline: Deadline): void {
-    const count = this.counts.get(deadline)
-    if (count === undefined) return
-    if (count > 1) {
-      this.counts.set(deadline, count - 1)
-      return
-    }
-    this.counts.delete(deadline)
-    if (deadline === this.#latest) this.#latest = this.findLatest()
+    const index = this.entries.lastIndexOf(deadline)
+    if (index < 0) return
+    const last = this.entries.pop() as Deadline
+    if (index < this.entries.length) this.entries[index] = last
+    if (deadline === this.#latest && !this.entries.includes(deadline)) this.#latest = this.findLatest()
   }
 
   /** How many invocations are using the client. */
   get size(): number {
-    let total = 0
-    for (const count of this.counts.values()) total += count
-    return total
+    return this.entries.length
   }
 
   /** The deadline that expires last, or `undefined` when no invocation is using the client. */
@@ -51,7 +51,7 @@ export class DeadlineSet {
 
   private findLatest(): Deadline | undefined {
     let latest: Deadline | undefined
-    for (const deadline of this.counts.keys()) {
+    for (const deadline of this.entries) {
       if (!latest || deadline.expiresAt > latest.expiresAt) latest = deadline
     }
     return latest

@@ -52,15 +52,20 @@ interface OpenScope {
  * Cleanup never throws into the handler's result; failures are reported as `error` events.
  *
  * Open scopes are kept per Middy request object rather than in `request.internal`: Middy shares
- * one `internal` object between requests when its `internal` plugin option is given.
+ * one `internal` object between requests when its `internal` plugin option is given. They are
+ * few (one at a time on Lambda), so a list: a Map keyed by a new request every invocation hashes
+ * it and grows and shrinks its table each time.
  */
 export const createManagedMiddleware = <THandle>(spec: ManagedMiddlewareSpec<THandle>): MiddlewareObj => {
-  const open = new Map<Request, OpenScope>()
+  const open: OpenScope[] = []
 
   const finish = async (request: Request, outcome: 'success' | 'error') => {
-    const scope = open.get(request)
-    if (!scope) return
-    open.delete(request)
+    let index = open.length - 1
+    while (index >= 0 && open[index]?.request !== request) index -= 1
+    if (index < 0) return
+    const scope = open[index] as OpenScope
+    const last = open.pop() as OpenScope
+    if (index < open.length) open[index] = last
     try {
       await scope.hooks.release(outcome)
     } catch (error) {
@@ -71,8 +76,8 @@ export const createManagedMiddleware = <THandle>(spec: ManagedMiddlewareSpec<THa
   /** Scopes whose request is over without reaching our `after`/`onError`. */
   const sweep = async () => {
     const now = Date.now()
-    for (const [request, scope] of open) {
-      const timedOut = scope.deadline.bounded && now > scope.deadline.expiresAt + spec.marginMs
+    for (const { request, deadline } of [...open]) {
+      const timedOut = deadline.bounded && now > deadline.expiresAt + spec.marginMs
       if ('earlyResponse' in request || timedOut) await finish(request, 'success')
     }
   }
@@ -80,10 +85,10 @@ export const createManagedMiddleware = <THandle>(spec: ManagedMiddlewareSpec<THa
   return {
     name: spec.name,
     before: async (request) => {
-      if (open.size > 0) await sweep()
+      if (open.length > 0) await sweep()
       const deadline = Deadline.fromContext(request.context, spec.marginMs)
       const hooks = spec.begin(request, deadline, invocationIdsOf(request.context))
-      open.set(request, { request, hooks: hooks as ScopeHooks<unknown>, deadline })
+      open.push({ request, hooks: hooks as ScopeHooks<unknown>, deadline })
       const lazy = 'handle' in hooks
       const acquired = lazy && !spec.eager ? hooks.handle : hooks.acquire()
       const handle = acquired instanceof Promise ? await acquired : acquired

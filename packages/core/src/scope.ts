@@ -83,7 +83,6 @@ export class Scope<TClient> {
     const client = slot?.client
     if (slot === undefined || client === undefined) return undefined
     this.#slot = slot
-    this.#acquiring = Promise.resolve(client)
     this.#ready = client
     this.updateRef()
     return client
@@ -92,6 +91,8 @@ export class Scope<TClient> {
   /** The invocation's client, opened or validated on first use. */
   client(): Promise<TClient> {
     if (this.#released) return Promise.reject(this.releasedError())
+    // Taken on the warm path (no promise was made for it) or acquired before.
+    if (this.#ready !== undefined && this.#slot?.client === this.#ready) return Promise.resolve(this.#ready)
     if (!this.#acquiring) {
       const acquiring = this.acquire()
       this.#acquiring = acquiring

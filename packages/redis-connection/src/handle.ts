@@ -69,21 +69,31 @@ const guardBatch = (owner: HandleOwner, batch: unknown): unknown => {
  * await redis.get('k') // after the invocation: rejects with ReleasedError
  */
 export const handleFor = <TClient extends RedisClient>(client: TClient, owner: HandleOwner): TClient => {
-  // One bound method per method used, made on first use in this invocation.
+  // One wrapper per method used, made on first use in this invocation; found first, so a method
+  // called again costs one lookup.
   const bound = new Map<PropertyKey, unknown>()
   return new Proxy(client, {
     get(target, property) {
+      const known = bound.get(property)
+      if (known !== undefined) return known
       const value = Reflect.get(target, property, target) as unknown
       if (typeof value !== 'function' || typeof property === 'symbol' || plain.has(property)) return value
-      let method = bound.get(property)
-      if (method === undefined) {
-        const fn = value as (...args: unknown[]) => unknown
-        method = batches.has(property)
-          ? (...args: unknown[]) =>
-              owner.released ? refuse(owner, property, args) : guardBatch(owner, fn.apply(target, args))
-          : (...args: unknown[]) => (owner.released ? refuse(owner, property, args) : fn.apply(target, args))
-        bound.set(property, method)
-      }
+      const fn = value as (...args: unknown[]) => unknown
+      // `arguments` passed straight to apply: no array is built per call.
+      const method = batches.has(property)
+        ? function (this: unknown) {
+            // biome-ignore lint/complexity/noArguments: a rest parameter would build an array per command
+            const args = arguments as unknown as unknown[]
+            return owner.released
+              ? refuse(owner, property, [...args])
+              : guardBatch(owner, fn.apply(target, args))
+          }
+        : function (this: unknown) {
+            // biome-ignore lint/complexity/noArguments: a rest parameter would build an array per command
+            const args = arguments as unknown as unknown[]
+            return owner.released ? refuse(owner, property, [...args]) : fn.apply(target, args)
+          }
+      bound.set(property, method)
       return method
     },
   })
