@@ -1,5 +1,6 @@
 // Other packages' own overhead benchmarks (packages/<name>/bench/overhead.mjs), run as child
-// processes when present; their printed output goes into RESULTS.md as it is.
+// processes when present; their printed output goes into RESULTS.md as it is, except lines
+// `GOAL {"goal", "met", "measured"}`, which join the goal table.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -41,6 +42,9 @@ export const runChildBenches = async ({ root, timeoutMs = 90_000, onStart } = {}
     }
     onStart?.(name)
     const outcome = await run(script, root, timeoutMs)
+    const lines = outcome.stdout.split('\n')
+    const goals = lines.filter((line) => line.startsWith('GOAL ')).map((line) => JSON.parse(line.slice(5)))
+    outcome.stdout = lines.filter((line) => !line.startsWith('GOAL ')).join('\n')
     results.push({
       name,
       script: path.relative(root, script),
@@ -50,6 +54,7 @@ export const runChildBenches = async ({ root, timeoutMs = 90_000, onStart } = {}
           ? 'ok'
           : `exit ${outcome.code}`,
       ...outcome,
+      goals,
     })
   }
   return results

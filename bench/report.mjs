@@ -26,7 +26,7 @@ const codes = (byCode) =>
     .join(', ') || 'none'
 
 /** Each goal of issue 7 (and the round-trip goal of issue 3), judged from the figures. */
-export const judgeGoals = ({ overhead, roundTrips, storm, imports }) => {
+export const judgeGoals = ({ overhead, roundTrips, storm, imports, children = [] }) => {
   const byName = Object.fromEntries(overhead.map((task) => [task.name, task]))
   const runs = storm.runs
   const rounds = runs['db-connection'].length
@@ -92,6 +92,7 @@ export const judgeGoals = ({ overhead, roundTrips, storm, imports }) => {
         `CPU: ${signed(perStatementUs)} µs per statement, ${signed(perInvocationUs)} µs per invocation (acquire and release), ` +
         `from 1 statement (${signed(withQuery.cpuExtraUs)} µs, ${x(withQuery.cpuRatio)}) and 11 (${signed(elevenQueries.cpuExtraUs)} µs, ${x(elevenQueries.cpuRatio)})`,
     },
+    ...children.flatMap((child) => child.goals ?? []),
     ...importGoals(imports),
   ]
 }

@@ -1,6 +1,8 @@
 // Per-invocation overhead of redis-connection against a bare Middy handler that uses a raw,
 // already-connected ioredis client (same process, same run, same private Redis), and the extra
-// round trips per warm invocation, for ioredis 5 and 6.
+// round trips per warm invocation, for ioredis 5 and 6; then issue 10's split: CPU per statement
+// and per invocation (bench/cpu-split.mjs). Runs pinned to one core with its Redis, so the wall
+// times include the server's work too, alike on both sides.
 //
 //   pnpm build && node packages/redis-connection/bench/overhead.mjs
 import middy from '@middy/core'
@@ -9,9 +11,13 @@ import { build } from 'esbuild'
 import { Redis as Redis5 } from 'ioredis'
 import { Redis as Redis6 } from 'ioredis6'
 import { Bench } from 'tinybench'
+import { cpuSplit, printSplit, runPinned } from '../../../bench/cpu-split.mjs'
 // The servers by path: the testing package's index also loads its Jest invariant suite.
 import { fakeContext } from '../../lambda-sim/dist/index.js'
 import { RedisServer } from '../../testing/dist/servers/redis.js'
+
+// Pinned to one core with its server (see bench/cpu-split.mjs): the parent only waits.
+if (!runPinned()) process.exit()
 
 // The handle is internal (dist/ is one bundle per entry): built here on its own, from src/.
 const handleModule = new URL('../node_modules/.cache/bench/handle.mjs', import.meta.url)
@@ -37,6 +43,7 @@ const handlerBody = (client) => client.get('bench')
 
 const rows = []
 let handleRow
+let split
 try {
   for (const [label, Redis] of [
     ['ioredis 5', Redis5],
@@ -65,20 +72,6 @@ try {
     }
     const roundTrips = { bare: await extraRoundTrips(bare), managed: await extraRoundTrips(managed) }
 
-    // CPU time per invocation (this process, user + system): steadier than wall time on a busy
-    // shared machine, since time spent waiting for a core is not counted. Best of 3 alternating runs.
-    const cpuPerInvocation = async (handler) => {
-      const start = process.cpuUsage()
-      for (let i = 0; i < invocations; i++) await handler({}, fakeContext())
-      const used = process.cpuUsage(start)
-      return (used.user + used.system) / invocations
-    }
-    const cpu = { bare: Infinity, managed: Infinity }
-    for (let run = 0; run < 3; run++) {
-      cpu.bare = Math.min(cpu.bare, await cpuPerInvocation(bare))
-      cpu.managed = Math.min(cpu.managed, await cpuPerInvocation(managed))
-    }
-
     // Alternating rounds, so both sides see the same machine noise.
     const totals = { bare: [], managed: [], bareEmpty: [], managedEmpty: [] }
     for (let round = 0; round < 3; round++) {
@@ -103,10 +96,28 @@ try {
       'p50 bare/managed µs': `${(base.p50 * 1000).toFixed(1)}/${(ours.p50 * 1000).toFixed(1)}`,
       'ratio (p50)': +(ours.p50 / base.p50).toFixed(3),
       'middleware alone, p50 bare/managed µs': `${(mean(totals.bareEmpty, 'p50') * 1000).toFixed(1)}/${(mean(totals.managedEmpty, 'p50') * 1000).toFixed(1)}`,
-      'CPU µs per invocation bare/managed': `${cpu.bare.toFixed(1)}/${cpu.managed.toFixed(1)}`,
-      'CPU overhead µs': +(cpu.managed - cpu.bare).toFixed(1),
       'extra round trips per warm invocation (bare/managed)': `${roundTrips.bare}/${roundTrips.managed}`,
     })
+    // Issue 10's goal, split into per statement and per invocation (ioredis 5).
+    if (label === 'ioredis 5') {
+      const gets = (client, n) => {
+        let value
+        return async () => {
+          for (let i = 0; i < n; i++) value = await client.get('bench')
+          return value
+        }
+      }
+      const pair = (n) => ({
+        bare: middy().handler(async () => gets(raw, n)()),
+        managed: middy()
+          .use(redisConnection(options))
+          .handler(async (_event, context) => gets(context.redis, n)()),
+      })
+      split = await cpuSplit(
+        { one: pair(1), eleven: pair(11) },
+        { contextOf: fakeContext, rounds: 11, invocations: 600 },
+      )
+    }
     raw.disconnect()
     await createRedisClient(options).dispose()
   }
@@ -138,8 +149,10 @@ try {
 console.log(
   `Node ${process.version}: latency per invocation of a handler doing one GET on a local private Redis ` +
     `(3 alternating rounds); extra round trips counted over ${invocations} warm invocations. The median ` +
-    'is the steadier figure on a shared machine; the mean carries its scheduling noise.\n',
+    'is the steadier figure on a shared machine; the mean carries its scheduling noise. Wall times include ' +
+    "the server's work where the run is pinned to one core with it.\n",
 )
 console.table(rows)
 console.log('The per-invocation handle alone (ioredis 5):')
 console.table([handleRow])
+printSplit('redis-connection', 'GET', split)
