@@ -34,6 +34,7 @@ import {
   urlCredentials,
   urlOptionNames,
 } from './options.js'
+import { Roster, type RosterEntry } from './roster.js'
 
 interface Shared {
   pool: ClientPool<MongoClient>
@@ -41,7 +42,7 @@ interface Shared {
   /** When an invocation last gave the client back: the idle gap a freeze hides in. */
   lastReleasedAt: number
   /** Invocations holding the client now (several on Lambda Managed Instances). */
-  holders: Set<InvocationScope>
+  holders: Roster<InvocationScope>
   /**
    * Core's deadline guard over the holders' deadlines: it fires when every one of them passed, so
    * one invocation's deadline never closes the client under another's work.
@@ -61,7 +62,7 @@ const lateToleranceMs = 1_000
  */
 const expireHolders = (shared: Shared, dueAt: number): void => {
   if (Date.now() - dueAt > lateToleranceMs) return
-  for (const scope of [...shared.holders]) scope.closeAtDeadline()
+  for (const scope of shared.holders.values()) scope.closeAtDeadline()
 }
 
 const driverIds = new WeakMap<object, number>()
@@ -103,6 +104,9 @@ class InvocationScope implements HandleOwner {
   readonly lease: Scope<MongoClient>
   readonly handle: MongoLease
   private current?: MongoClient
+  /** Its place among the connection's open scopes (set by `begin`) and among the client's holders. */
+  leaseEntry?: RosterEntry<InvocationScope>
+  private holderEntry?: RosterEntry<InvocationScope>
   private signalMemo?: AbortSignal
   private done = false
   private holding = false
@@ -172,7 +176,7 @@ class InvocationScope implements HandleOwner {
       this.holding = true
       this.guarded =
         this.connection.options.closeAtDeadline && this.deadline.bounded && !this.deadline.expired
-      this.shared.holders.add(this)
+      this.holderEntry = this.shared.holders.add(this)
       this.shared.guard.enter(this.deadline)
     }
     // The handler's operations are invisible to the scope: its sockets stay referenced until release.
@@ -185,7 +189,8 @@ class InvocationScope implements HandleOwner {
     this.done = true
     this.connection.forget(this)
     if (this.holding) {
-      this.shared.holders.delete(this)
+      if (this.holderEntry) this.shared.holders.delete(this.holderEntry)
+      this.holderEntry = undefined
       this.shared.guard.leave(this.deadline)
     }
     this.holding = false
@@ -269,7 +274,7 @@ export class MongoConnection {
   /** The config fingerprint (no secrets) that keys the environment's client. */
   readonly key: string
   readonly options: ResolvedOptions
-  private readonly leases = new Set<InvocationScope>()
+  private readonly leases = new Roster<InvocationScope>()
   private readonly createShared: () => Shared
   private disposed = false
 
@@ -379,7 +384,7 @@ export class MongoConnection {
         pool,
         events,
         lastReleasedAt: 0,
-        holders: new Set(),
+        holders: new Roster(),
         guard: new DeadlineGuard((dueAt) => expireHolders(shared, dueAt)),
       }
       return shared
@@ -410,7 +415,7 @@ export class MongoConnection {
       throw new ClosedError(`${packageName}: the connection was disposed`, { package: packageName })
     }
     const scope = new InvocationScope(this, this.shared(), deadline, ended, invocation)
-    this.leases.add(scope)
+    scope.leaseEntry = this.leases.add(scope)
     return scope
   }
 
@@ -441,7 +446,7 @@ export class MongoConnection {
    * await mongo.release()
    */
   async release(disposition?: MongoReleasePolicy): Promise<void> {
-    await Promise.all([...this.leases].map((scope) => scope.release('success', disposition)))
+    await Promise.all(this.leases.values().map((scope) => scope.release('success', disposition)))
   }
 
   /**
@@ -472,7 +477,7 @@ export class MongoConnection {
 
   /** @internal */
   forget(scope: InvocationScope): void {
-    this.leases.delete(scope)
+    if (scope.leaseEntry) this.leases.delete(scope.leaseEntry)
   }
 
   private shared(): Shared {
