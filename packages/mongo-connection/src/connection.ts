@@ -19,7 +19,13 @@ import { type Db, MongoClient as DriverMongoClient, type MongoClient, type Mongo
 import { closedBecause, dbOf, destroyClient, mongoAdapter, noteClosing } from './adapter.js'
 import { hasLeftovers } from './driver-internals.js'
 import { classifyMongoError, wrapMongoError } from './errors.js'
-import { type HandleOwner, type MongoLease, ScopedMongoHandle } from './handle.js'
+import {
+  type HandleNames,
+  type HandleOwner,
+  handleNames,
+  type MongoLease,
+  ScopedMongoHandle,
+} from './handle.js'
 import {
   checkPoolSizes,
   defaults,
@@ -95,6 +101,8 @@ const withoutSecrets = (clientOptions: MongoClientOptions): Record<string, unkno
   return copy
 }
 
+const never = (): boolean => false
+
 /**
  * One invocation's use of the environment's client: core's `Scope` (released exactly once, no
  * use after release), the handle, and the deadline guard that closes the client if the invocation
@@ -122,11 +130,11 @@ class InvocationScope implements HandleOwner {
     private readonly shared: Shared,
     readonly deadline: Deadline,
     /** True once the invocation ended without reaching `after`/`onError` (a Middy early return). */
-    private readonly ended: () => boolean = () => false,
+    private readonly ended: () => boolean = never,
     invocation?: { awsRequestId?: string; functionName?: string },
   ) {
-    this.lease = new Scope(shared.pool, deadline, { packageName, ...(invocation ? { invocation } : {}) })
-    this.handle = new ScopedMongoHandle(this, connection.options.contextKey)
+    this.lease = new Scope(shared.pool, deadline, invocation ? { packageName, invocation } : { packageName })
+    this.handle = new ScopedMongoHandle(this, connection.handleNames)
   }
 
   assertLive(what: string): void {
@@ -274,6 +282,8 @@ export class MongoConnection {
   /** The config fingerprint (no secrets) that keys the environment's client. */
   readonly key: string
   readonly options: ResolvedOptions
+  /** @internal */
+  readonly handleNames: HandleNames
   private readonly leases = new Roster<InvocationScope>()
   private readonly createShared: () => Shared
   private disposed = false
@@ -288,6 +298,7 @@ export class MongoConnection {
     const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
     const settings = { ...defaults, clientOptions: {}, ...given } as ResolvedOptions
     this.options = settings
+    this.handleNames = handleNames(settings.contextKey)
     const { url, auth } = settings
     const inUrl = urlCredentials(url)
     rememberSecret(inUrl?.password)
