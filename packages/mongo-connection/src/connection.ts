@@ -174,6 +174,10 @@ class InvocationScope implements HandleOwner {
   /** Opens, validates or reuses the client, then arms the deadline guard. */
   async acquire(): Promise<MongoClient> {
     const idleMs = Date.now() - this.shared.lastReleasedAt
+    // The handler's operations are invisible to the scope: its sockets stay referenced until
+    // release. Held before the client is taken, so core references them once as it hands it over,
+    // rather than unreferencing them there and referencing them again here.
+    this.lease.hold()
     const client = await this.lease.client()
     // Core yielded once, so a FIN that arrived during a freeze has been read; the driver only
     // learns that the socket is gone at its 'close', a turn later. Back-to-back invocations skip
@@ -187,8 +191,6 @@ class InvocationScope implements HandleOwner {
       this.holderEntry = this.shared.holders.add(this)
       this.shared.guard.enter(this.deadline)
     }
-    // The handler's operations are invisible to the scope: its sockets stay referenced until release.
-    this.lease.hold()
     return client
   }
 
