@@ -9,10 +9,10 @@ export interface RosterEntry<T> {
 
 /**
  * The members of a long-lived collection that changes on every invocation (the connection's open
- * scopes, the client's holders), in insertion order: a linked list. Not a Set or Map: when a V8
- * Set or Map that lives in the old generation drops to empty, its table is rebuilt there, so an
- * add and delete per invocation left ~20-50 bytes of old-generation garbage each time and cost
- * ~0.6 µs CPU (measured on Node 20).
+ * scopes, the client's holders), in insertion order: a linked list. Not a Set or Map: a V8 Set or
+ * Map that lives in the old generation rebuilds its table there as deleted entries pile up or it
+ * drops to empty, so an add and a delete per invocation left ~20-150 bytes of old-generation
+ * garbage each time (measured on Node 20).
  *
  * @example
  * const scopes = new Roster<Scope>()
