@@ -19,7 +19,13 @@ import { type Db, MongoClient as DriverMongoClient, type MongoClient, type Mongo
 import { closedBecause, dbOf, destroyClient, mongoAdapter, noteClosing } from './adapter.js'
 import { hasLeftovers } from './driver-internals.js'
 import { classifyMongoError, wrapMongoError } from './errors.js'
-import { type HandleOwner, type MongoLease, ScopedMongoHandle } from './handle.js'
+import {
+  type HandleNames,
+  type HandleOwner,
+  handleNames,
+  type MongoLease,
+  ScopedMongoHandle,
+} from './handle.js'
 import {
   checkPoolSizes,
   defaults,
@@ -34,6 +40,7 @@ import {
   urlCredentials,
   urlOptionNames,
 } from './options.js'
+import { Roster, type RosterEntry } from './roster.js'
 
 interface Shared {
   pool: ClientPool<MongoClient>
@@ -41,7 +48,7 @@ interface Shared {
   /** When an invocation last gave the client back: the idle gap a freeze hides in. */
   lastReleasedAt: number
   /** Invocations holding the client now (several on Lambda Managed Instances). */
-  holders: Set<InvocationScope>
+  holders: Roster<InvocationScope>
   /**
    * Core's deadline guard over the holders' deadlines: it fires when every one of them passed, so
    * one invocation's deadline never closes the client under another's work.
@@ -61,7 +68,7 @@ const lateToleranceMs = 1_000
  */
 const expireHolders = (shared: Shared, dueAt: number): void => {
   if (Date.now() - dueAt > lateToleranceMs) return
-  for (const scope of [...shared.holders]) scope.closeAtDeadline()
+  for (const scope of shared.holders.values()) scope.closeAtDeadline()
 }
 
 const driverIds = new WeakMap<object, number>()
@@ -94,6 +101,8 @@ const withoutSecrets = (clientOptions: MongoClientOptions): Record<string, unkno
   return copy
 }
 
+const never = (): boolean => false
+
 /**
  * One invocation's use of the environment's client: core's `Scope` (released exactly once, no
  * use after release), the handle, and the deadline guard that closes the client if the invocation
@@ -103,6 +112,9 @@ class InvocationScope implements HandleOwner {
   readonly lease: Scope<MongoClient>
   readonly handle: MongoLease
   private current?: MongoClient
+  /** Its place among the connection's open scopes (set by `begin`) and among the client's holders. */
+  leaseEntry?: RosterEntry<InvocationScope>
+  private holderEntry?: RosterEntry<InvocationScope>
   private signalMemo?: AbortSignal
   private done = false
   private holding = false
@@ -118,11 +130,11 @@ class InvocationScope implements HandleOwner {
     private readonly shared: Shared,
     readonly deadline: Deadline,
     /** True once the invocation ended without reaching `after`/`onError` (a Middy early return). */
-    private readonly ended: () => boolean = () => false,
+    private readonly ended: () => boolean = never,
     invocation?: { awsRequestId?: string; functionName?: string },
   ) {
-    this.lease = new Scope(shared.pool, deadline, { packageName, ...(invocation ? { invocation } : {}) })
-    this.handle = new ScopedMongoHandle(this, connection.options.contextKey)
+    this.lease = new Scope(shared.pool, deadline, invocation ? { packageName, invocation } : { packageName })
+    this.handle = new ScopedMongoHandle(this, connection.handleNames)
   }
 
   assertLive(what: string): void {
@@ -162,6 +174,10 @@ class InvocationScope implements HandleOwner {
   /** Opens, validates or reuses the client, then arms the deadline guard. */
   async acquire(): Promise<MongoClient> {
     const idleMs = Date.now() - this.shared.lastReleasedAt
+    // The handler's operations are invisible to the scope: its sockets stay referenced until
+    // release. Held before the client is taken, so core references them once as it hands it over,
+    // rather than unreferencing them there and referencing them again here.
+    this.lease.hold()
     const client = await this.lease.client()
     // Core yielded once, so a FIN that arrived during a freeze has been read; the driver only
     // learns that the socket is gone at its 'close', a turn later. Back-to-back invocations skip
@@ -172,11 +188,9 @@ class InvocationScope implements HandleOwner {
       this.holding = true
       this.guarded =
         this.connection.options.closeAtDeadline && this.deadline.bounded && !this.deadline.expired
-      this.shared.holders.add(this)
+      this.holderEntry = this.shared.holders.add(this)
       this.shared.guard.enter(this.deadline)
     }
-    // The handler's operations are invisible to the scope: its sockets stay referenced until release.
-    this.lease.hold()
     return client
   }
 
@@ -185,7 +199,8 @@ class InvocationScope implements HandleOwner {
     this.done = true
     this.connection.forget(this)
     if (this.holding) {
-      this.shared.holders.delete(this)
+      if (this.holderEntry) this.shared.holders.delete(this.holderEntry)
+      this.holderEntry = undefined
       this.shared.guard.leave(this.deadline)
     }
     this.holding = false
@@ -269,7 +284,9 @@ export class MongoConnection {
   /** The config fingerprint (no secrets) that keys the environment's client. */
   readonly key: string
   readonly options: ResolvedOptions
-  private readonly leases = new Set<InvocationScope>()
+  /** @internal */
+  readonly handleNames: HandleNames
+  private readonly leases = new Roster<InvocationScope>()
   private readonly createShared: () => Shared
   private disposed = false
 
@@ -283,6 +300,7 @@ export class MongoConnection {
     const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
     const settings = { ...defaults, clientOptions: {}, ...given } as ResolvedOptions
     this.options = settings
+    this.handleNames = handleNames(settings.contextKey)
     const { url, auth } = settings
     const inUrl = urlCredentials(url)
     rememberSecret(inUrl?.password)
@@ -379,7 +397,7 @@ export class MongoConnection {
         pool,
         events,
         lastReleasedAt: 0,
-        holders: new Set(),
+        holders: new Roster(),
         guard: new DeadlineGuard((dueAt) => expireHolders(shared, dueAt)),
       }
       return shared
@@ -410,7 +428,7 @@ export class MongoConnection {
       throw new ClosedError(`${packageName}: the connection was disposed`, { package: packageName })
     }
     const scope = new InvocationScope(this, this.shared(), deadline, ended, invocation)
-    this.leases.add(scope)
+    scope.leaseEntry = this.leases.add(scope)
     return scope
   }
 
@@ -441,7 +459,7 @@ export class MongoConnection {
    * await mongo.release()
    */
   async release(disposition?: MongoReleasePolicy): Promise<void> {
-    await Promise.all([...this.leases].map((scope) => scope.release('success', disposition)))
+    await Promise.all(this.leases.values().map((scope) => scope.release('success', disposition)))
   }
 
   /**
@@ -472,7 +490,7 @@ export class MongoConnection {
 
   /** @internal */
   forget(scope: InvocationScope): void {
-    this.leases.delete(scope)
+    if (scope.leaseEntry) this.leases.delete(scope.leaseEntry)
   }
 
   private shared(): Shared {

@@ -7,8 +7,19 @@ interface InternalConnection {
   socket?: { ref?: () => void; unref?: () => void }
 }
 
+/** The driver's `List` of idle connections: a ring of nodes around a `head` sentinel, `count` long. */
+interface InternalList extends Iterable<InternalConnection> {
+  head?: InternalListNode
+  count?: number
+}
+
+interface InternalListNode {
+  next?: InternalListNode
+  value?: InternalConnection | null
+}
+
 interface InternalServer {
-  pool?: { connections?: Iterable<InternalConnection>; checkedOut?: Iterable<InternalConnection> }
+  pool?: { connections?: InternalList; checkedOut?: Iterable<InternalConnection> }
   monitor?: { connection?: InternalConnection | null }
 }
 
@@ -34,15 +45,34 @@ const clientState = (client: MongoClient): InternalClientState | undefined =>
 type InternalSocket = NonNullable<InternalConnection['socket']>
 
 /**
+ * Calls `each` with the socket of every connection in the driver's idle-connection list. The list
+ * is walked through its nodes, at most `count` of them: its own iterator is two nested generators,
+ * which cost ~130 ns per call, three times per invocation. Without that shape, its iterator.
+ */
+const forEachListed = (connections: InternalList, each: (socket: InternalSocket) => void): void => {
+  const { head, count } = connections
+  if (head === undefined || typeof count !== 'number') {
+    for (const connection of connections) if (connection.socket) each(connection.socket)
+    return
+  }
+  let node = head.next
+  for (let left = count; left > 0 && node !== undefined && node !== head; left--) {
+    const socket = node.value?.socket
+    if (socket) each(socket)
+    node = node.next
+  }
+}
+
+/**
  * Calls `each` with every TCP socket of a client: its pool connections (idle and checked out)
- * and its monitors'. A plain loop, no generator: this runs twice per invocation.
+ * and its monitors'. Plain loops, no generator: this runs three times per invocation.
  */
 const forEachSocket = (client: MongoClient, each: (socket: InternalSocket) => void): void => {
   const servers = topologyOf(client)?.s?.servers
   if (!servers) return
   for (const server of servers.values()) {
     const pool = server.pool
-    for (const connection of pool?.connections ?? []) if (connection.socket) each(connection.socket)
+    if (pool?.connections) forEachListed(pool.connections, each)
     for (const connection of pool?.checkedOut ?? []) if (connection.socket) each(connection.socket)
     const monitored = server.monitor?.connection?.socket
     if (monitored) each(monitored)

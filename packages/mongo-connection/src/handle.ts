@@ -52,32 +52,45 @@ export interface HandleOwner {
   describe(): object
 }
 
+/** What a handle's getters are called in a `ReleasedError`: `context.mongo.db`. */
+export interface HandleNames {
+  readonly client: string
+  readonly db: string
+  readonly signal: string
+}
+
+/** The getter names for one context key, built once per connection, not on every access. */
+export const handleNames = (contextKey: string): HandleNames => ({
+  client: `context.${contextKey}.client`,
+  db: `context.${contextKey}.db`,
+  signal: `context.${contextKey}.signal`,
+})
+
 /**
  * The handle on `context.mongo` (and what `connect()` returns): a thin view of one invocation's
  * scope, checked on every access, that prints no secret.
  */
 export class ScopedMongoHandle implements MongoLease {
   readonly #owner: HandleOwner
+  readonly #names: HandleNames
 
-  constructor(owner: HandleOwner, contextKey: string) {
+  constructor(owner: HandleOwner, names: HandleNames) {
     this.#owner = owner
-    this.#name = `context.${contextKey}`
+    this.#names = names
   }
 
-  readonly #name: string
-
   get client(): MongoClient {
-    this.#owner.assertLive(`${this.#name}.client`)
+    this.#owner.assertLive(this.#names.client)
     return this.#owner.client
   }
 
   get db(): Db {
-    this.#owner.assertLive(`${this.#name}.db`)
+    this.#owner.assertLive(this.#names.db)
     return this.#owner.db
   }
 
   get signal(): AbortSignal {
-    this.#owner.assertLive(`${this.#name}.signal`)
+    this.#owner.assertLive(this.#names.signal)
     return this.#owner.signal
   }
 

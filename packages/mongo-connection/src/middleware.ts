@@ -15,8 +15,37 @@ export type MongoContext<K extends string = 'mongo'> = LambdaContext & { [P in K
 /** The Lambda context type as Middy (a peer dependency) declares it. */
 type LambdaContext = Request['context']
 
-const keyOf = (request: Request): object =>
-  typeof request.context === 'object' && request.context !== null ? request.context : request
+/** A base whose constructor returns the object it is given, so a subclass's fields land on that object. */
+class Stamp {
+  constructor(target: object) {
+    // biome-ignore lint/correctness/noConstructorReturn: the point of the class: see privateSlot
+    return target as Stamp
+  }
+}
+
+/**
+ * A value kept on objects (here: Middy requests) in a private field: it prints nowhere (inspect,
+ * JSON, reflection) and goes with its object. Not a WeakMap: V8's young-generation GC keeps a
+ * WeakMap's values alive, and a scope reaches its request and context, so with one every
+ * invocation's objects survived into the old generation (~2.6 µs CPU per invocation, in GC).
+ */
+const privateSlot = <T>() => {
+  class Slot extends Stamp {
+    #value: T
+    private constructor(target: object, value: T) {
+      super(target)
+      this.#value = value
+    }
+    static set(target: object, value: T): void {
+      if (#value in target) (target as Slot).#value = value
+      else new Slot(target, value)
+    }
+    static get(target: object): T | undefined {
+      return #value in target ? (target as Slot).#value : undefined
+    }
+  }
+  return { set: Slot.set, get: Slot.get }
+}
 
 /**
  * Middy middleware: puts the environment's `MongoClient` and default `Db` on `context.mongo`
@@ -40,7 +69,7 @@ export const mongoConnection = <K extends string = 'mongo'>(
 ): MiddlewareObj<unknown, unknown, Error, MongoContext<K>> => {
   const connection = new MongoConnection(options)
   const { contextKey, marginMs } = connection.options
-  const scopes = new WeakMap<object, InvocationScope>()
+  const scopes = privateSlot<InvocationScope>()
   const managed = createManagedMiddleware<MongoHandle>({
     name: 'mongo-connection',
     contextKey,
@@ -52,12 +81,9 @@ export const mongoConnection = <K extends string = 'mongo'>(
       // Core releases an early-returned request at the next invocation; until then this keeps
       // the deadline guard from closing the client for a request that is already answered.
       const scope = connection.begin(deadline, () => 'earlyResponse' in request, ids)
-      scopes.set(keyOf(request), scope)
-      return {
-        handle: scope.handle,
-        acquire: () => scope.acquire(),
-        release: (outcome) => scope.release(outcome),
-      }
+      scopes.set(request, scope)
+      // The scope is its own hooks: handle, acquire() and release(outcome).
+      return scope
     },
   })
   return {
@@ -65,7 +91,7 @@ export const mongoConnection = <K extends string = 'mongo'>(
     before: managed.before,
     after: managed.after,
     onError: async (request) => {
-      const scope = scopes.get(keyOf(request))
+      const scope = scopes.get(request)
       if (scope && request.error) request.error = scope.fail(request.error) as Error
       await managed.onError?.(request)
     },
