@@ -150,7 +150,13 @@ export class Scope<TClient> {
   }
 
   private updateRef(): void {
-    if (this.#slot) this.pool.setRef(this.#slot, this.#held || this.inFlight > 0)
+    const slot = this.#slot
+    if (!slot) return
+    const wanted = this.#held || this.inFlight > 0
+    // A shared client held by other invocations too may have their operations in flight: only the
+    // last holder's give-back unreferences it.
+    if (!wanted && slot.holders > 1) return
+    this.pool.setRef(slot, wanted)
   }
 
   /**

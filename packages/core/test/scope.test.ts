@@ -109,6 +109,30 @@ describe('Scope: one invocation, released exactly once', () => {
     expect(referenced).toBe(false)
   })
 
+  test('on a shared client, one invocation never unreferences sockets another is using', async () => {
+    const { adapter } = fakeBackend()
+    let referenced = false
+    adapter.setRef = (_client, ref) => {
+      referenced = ref
+    }
+    const pool = makePool(adapter, { sharing: 'shared' })
+    const busy = new Scope(pool, Deadline.none(), info)
+    let finish!: () => void
+    const operation = busy.use(() => new Promise<void>((resolve) => (finish = resolve)))
+    while (busy.inFlight === 0) await new Promise((resolve) => setImmediate(resolve))
+    expect(referenced).toBe(true)
+    // A second invocation starts, uses the client and ends while the first still waits.
+    const other = new Scope(pool, Deadline.none(), info)
+    await other.use(async () => {})
+    expect(referenced).toBe(true)
+    await other.release('keep', 'done')
+    expect(referenced).toBe(true)
+    finish()
+    await operation
+    await busy.release('keep', 'done')
+    expect(referenced).toBe(false)
+  })
+
   test('a logged scope shows no pool and no config', async () => {
     const { adapter } = fakeBackend()
     const pool = makePool(adapter, { secret: 'pool-secret-1234' })
