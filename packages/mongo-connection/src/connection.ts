@@ -171,18 +171,31 @@ class InvocationScope implements HandleOwner {
     }
   }
 
-  /** Opens, validates or reuses the client, then arms the deadline guard. */
-  async acquire(): Promise<MongoClient> {
+  /**
+   * Opens, validates or reuses the client, then arms the deadline guard. A client used a moment
+   * ago (back-to-back invocations) is returned as is, without a promise.
+   */
+  acquire(): MongoClient | Promise<MongoClient> {
     const idleMs = Date.now() - this.shared.lastReleasedAt
     // The handler's operations are invisible to the scope: its sockets stay referenced until
     // release. Held before the client is taken, so core references them once as it hands it over,
     // rather than unreferencing them there and referencing them again here.
     this.lease.hold()
+    const now = idleMs > settleAfterIdleMs ? undefined : this.lease.clientNow()
+    return now === undefined ? this.acquireSlowly(idleMs) : this.start(now)
+  }
+
+  private async acquireSlowly(idleMs: number): Promise<MongoClient> {
     const client = await this.lease.client()
     // Core yielded once, so a FIN that arrived during a freeze has been read; the driver only
     // learns that the socket is gone at its 'close', a turn later. Back-to-back invocations skip
     // this (~20 µs); it narrows, not closes, the window: the ping after validateAfterIdleMs does.
     if (idleMs > settleAfterIdleMs) await yieldToEventLoop()
+    return this.start(client)
+  }
+
+  /** The client is this invocation's: the deadline guard counts it. */
+  private start(client: MongoClient): MongoClient {
     this.current = client
     if (!this.holding && !this.done) {
       this.holding = true
