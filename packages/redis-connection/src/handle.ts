@@ -70,11 +70,11 @@ const guardBatch = (owner: HandleOwner, batch: unknown): unknown => {
  */
 export const handleFor = <TClient extends RedisClient>(client: TClient, owner: HandleOwner): TClient => {
   // One wrapper per method used, made on first use in this invocation; found first, so a method
-  // called again costs one lookup.
-  const bound = new Map<PropertyKey, unknown>()
+  // called again costs one lookup. A plain object: a Map per invocation costs a hash table.
+  const bound: Record<string, unknown> = Object.create(null)
   return new Proxy(client, {
     get(target, property) {
-      const known = bound.get(property)
+      const known = typeof property === 'string' ? bound[property] : undefined
       if (known !== undefined) return known
       const value = Reflect.get(target, property, target) as unknown
       if (typeof value !== 'function' || typeof property === 'symbol' || plain.has(property)) return value
@@ -93,7 +93,7 @@ export const handleFor = <TClient extends RedisClient>(client: TClient, owner: H
             const args = arguments as unknown as unknown[]
             return owner.released ? refuse(owner, property, [...args]) : fn.apply(target, args)
           }
-      bound.set(property, method)
+      bound[property] = method
       return method
     },
   })
