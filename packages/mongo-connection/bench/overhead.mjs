@@ -2,15 +2,23 @@
 // MongoClient cached at module scope: same process, same run, against a MongoDB stand-in (which
 // runs in this process too, so both sides pay for it alike).
 // Run `pnpm build` first, then: node packages/mongo-connection/bench/overhead.mjs
+// Then issue 10's split: CPU per statement and per invocation (bench/cpu-split.mjs), pinned to one core.
 // ROUNDS (default 5) rounds of TIME_MS (default 600) per task, in alternating order; the ratios
 // are the median over rounds, so a slow round (GC, a busy neighbour) does not decide the result.
+
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import middy from '@middy/core'
-import mongoConnection from '@middy-downstream/mongo-connection'
+import mongoConnection, { lambdaClientDefaults } from '@middy-downstream/mongo-connection'
 import { MongoClient } from 'mongodb'
 import { Bench } from 'tinybench'
+import { cpuSplit, printSplit, runPinned } from '../../../bench/cpu-split.mjs'
 import { fakeContext } from '../../lambda-sim/dist/index.js'
 // The stand-in alone: the testing package's index also loads the Jest invariant suite.
 import { MongoStandIn } from '../../testing/dist/mongo-standin/index.js'
+
+// Pinned to one core (see bench/cpu-split.mjs): the parent only waits.
+if (!runPinned()) process.exit()
 
 const rounds = Number(process.env.ROUNDS ?? 5)
 const timeMs = Number(process.env.TIME_MS ?? 600)
@@ -66,6 +74,44 @@ for (const [kind, s] of Object.entries(samples)) {
       `overhead ${µs(median(s.managed.map((m, i) => m - s.bare[i])))} per invocation`,
   )
 }
+
+// Issue 10's goal: CPU per statement and per invocation, from 1 and 11 findOne per invocation,
+// against a stand-in in a child process: its work is then not counted in our CPU time (in this
+// process it is most of it, and its garbage collections swamp a few microseconds).
+const child = spawn(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    `import { MongoStandIn } from ${JSON.stringify(new URL('../../testing/dist/mongo-standin/index.js', import.meta.url).href)}
+     const standIn = await MongoStandIn.start()
+     console.log(standIn.url())`,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+)
+const [line] = await once(child.stdout, 'data')
+const childUrl = String(line).trim()
+const childRaw = new MongoClient(childUrl, { ...lambdaClientDefaults })
+const childDb = childRaw.db(dbName)
+await childDb.collection('orders').insertOne({ _id: 1, total: 42 })
+const finds = (db, n) => async () => {
+  let found
+  for (let i = 0; i < n; i++) found = await db.collection('orders').findOne({ _id: 1 })
+  return found
+}
+const pair = (n) => ({
+  bare: middy().handler(async () => finds(childDb, n)()),
+  managed: middy()
+    .use(mongoConnection({ url: childUrl, dbName }))
+    .handler(async (_event, context) => finds(context.mongo.db, n)()),
+})
+const split = await cpuSplit(
+  { one: pair(1), eleven: pair(11) },
+  { contextOf: fakeContext, rounds: 15, invocations: 300 },
+)
+printSplit('mongo-connection', 'findOne', split)
+await childRaw.close()
+child.kill()
 
 await raw.close()
 await standIn.stop()
