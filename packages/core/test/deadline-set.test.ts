@@ -24,15 +24,21 @@ describe('DeadlineSet', () => {
   })
 })
 
+/** A guard that records each deadline it fires for; `woken` settles at the first. */
+const watchedGuard = () => {
+  const fired: number[] = []
+  let wake: () => void = () => {}
+  const woken = new Promise<void>((resolve) => (wake = resolve))
+  const guard = new DeadlineGuard((dueAt) => {
+    fired.push(dueAt)
+    wake()
+  })
+  return { guard, fired, woken }
+}
+
 describe('DeadlineGuard', () => {
   test('fires once, at the latest deadline of the invocations using the client', async () => {
-    const fired: number[] = []
-    let wake: () => void = () => {}
-    const woken = new Promise<void>((resolve) => (wake = resolve))
-    const guard = new DeadlineGuard((dueAt) => {
-      fired.push(dueAt)
-      wake()
-    })
+    const { guard, fired, woken } = watchedGuard()
     const soon = new Deadline(Date.now() + 5)
     const later = new Deadline(Date.now() + 30)
     guard.enter(soon)
@@ -76,13 +82,7 @@ describe('DeadlineGuard', () => {
   })
 
   test('a timer kept from an earlier invocation waits on for the later deadline, then fires once', async () => {
-    const fired: number[] = []
-    let wake: () => void = () => {}
-    const woken = new Promise<void>((resolve) => (wake = resolve))
-    const guard = new DeadlineGuard((dueAt) => {
-      fired.push(dueAt)
-      wake()
-    })
+    const { guard, fired, woken } = watchedGuard()
     const earlier = new Deadline(Date.now() + 5)
     guard.enter(earlier)
     guard.leave(earlier)
@@ -95,13 +95,7 @@ describe('DeadlineGuard', () => {
   })
 
   test('the timer comes earlier when the invocation with the latest deadline leaves', async () => {
-    const fired: number[] = []
-    let wake: () => void = () => {}
-    const woken = new Promise<void>((resolve) => (wake = resolve))
-    const guard = new DeadlineGuard((dueAt) => {
-      fired.push(dueAt)
-      wake()
-    })
+    const { guard, fired, woken } = watchedGuard()
     const soon = new Deadline(Date.now() + 10)
     const late = new Deadline(Date.now() + 600_000)
     guard.enter(soon)
