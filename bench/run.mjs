@@ -114,17 +114,8 @@ try {
   await server.dispose()
 }
 
-log(`the storm, ${stormRounds} runs per handler...`)
-const storm = await timed('storm, repeated', () =>
-  repeatStorm({
-    rounds: stormRounds,
-    onRun: (round, rounds, s) =>
-      log(
-        `  run ${round}/${rounds} ${s.handler.padEnd(17)} ${String(s.failures).padStart(4)} failed, p99 ${s.p99.toFixed(0)} ms, p99 warm ${s.warmP99.toFixed(0)} ms, ${s.queriesPerInvocation.toFixed(2)} queries/inv`,
-      ),
-  }),
-)
-
+// The microsecond and millisecond measurements first: the storm loads the machine for minutes
+// after (its environments and servers wind down), which showed as several µs on every figure.
 log("other packages' overhead benchmarks...")
 const children = await timed('other packages', () =>
   runChildBenches({ root, onStart: (name) => log(`  ${name}`) }),
@@ -139,6 +130,17 @@ for (const r of imports.rows)
   log(
     `  ${r.specifier.padEnd(42)} CPU +${r.cpu.extraMs.toFixed(1)} ms over ${r.drivers.join(', ') || 'an empty module'}`,
   )
+
+log(`the storm, ${stormRounds} runs per handler...`)
+const storm = await timed('storm, repeated', () =>
+  repeatStorm({
+    rounds: stormRounds,
+    onRun: (round, rounds, s) =>
+      log(
+        `  run ${round}/${rounds} ${s.handler.padEnd(17)} ${String(s.failures).padStart(4)} failed, p99 ${s.p99.toFixed(0)} ms, p99 warm ${s.warmP99.toFixed(0)} ms, ${s.queriesPerInvocation.toFixed(2)} queries/inv`,
+      ),
+  }),
+)
 
 const machineAfter = await describeMachine()
 parts.total = (performance.now() - started) / 1000
