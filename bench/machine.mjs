@@ -42,3 +42,31 @@ export const describeMachine = async (server) => {
     mariadb: mariadb.v,
   }
 }
+
+/** The machine's CPU time so far, busy and idle (Linux's /proc/stat), or undefined elsewhere. */
+const cpuTimes = () => {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const idle = fields[3] + (fields[4] ?? 0)
+    return { idle, total: fields.reduce((a, b) => a + b, 0) }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Waits (at most `maxMs`) until the machine is mostly idle over a second: work that just ended
+ * (a storm's environments and servers winding down) otherwise adds to the first figures. Returns
+ * the idle share seen last.
+ */
+export const waitForQuiet = async ({ idleShare = 0.85, maxMs = 120_000 } = {}) => {
+  const deadline = Date.now() + maxMs
+  for (;;) {
+    const before = cpuTimes()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const after = cpuTimes()
+    if (!before || !after) return undefined
+    const share = (after.idle - before.idle) / Math.max(1, after.total - before.total)
+    if (share >= idleShare || Date.now() > deadline) return share
+  }
+}

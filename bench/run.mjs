@@ -12,7 +12,7 @@ import { runChildBenches } from './child-benches.mjs'
 import { measureDataApiLatency } from './data-api-latency.mjs'
 import { measureImports } from './imports.mjs'
 import { importGoals, renderImports, spliceImports } from './imports-report.mjs'
-import { describeMachine } from './machine.mjs'
+import { describeMachine, waitForQuiet } from './machine.mjs'
 import { measureOverhead } from './overhead.mjs'
 import { judgeGoals, renderResults, table } from './report.mjs'
 import { measureRoundTrips } from './round-trips.mjs'
@@ -85,7 +85,9 @@ let overhead
 let roundTrips
 let dataApiLatency
 try {
+  const idle = await waitForQuiet()
   machine = await describeMachine(server)
+  if (idle !== undefined) log(`machine ${(idle * 100).toFixed(0)}% idle over the last second before starting`)
   log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}`)
   log('overhead against a bare Middy handler (tinybench)...')
   overhead = await timed('overhead (tinybench)', () =>
@@ -116,6 +118,7 @@ try {
 
 // The microsecond and millisecond measurements first: the storm loads the machine for minutes
 // after (its environments and servers wind down), which showed as several µs on every figure.
+await waitForQuiet()
 log("other packages' overhead benchmarks...")
 const children = await timed('other packages', () =>
   runChildBenches({ root, onStart: (name) => log(`  ${name}`) }),
