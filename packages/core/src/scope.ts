@@ -77,7 +77,8 @@ export class Scope<TClient> {
    */
   clientNow(): TClient | undefined {
     if (this.#released) return undefined
-    if (this.#ready !== undefined && this.#slot?.client === this.#ready) return this.#ready
+    const ready = this.readyClient()
+    if (ready !== undefined) return ready
     if (this.#acquiring || this.#slot) return undefined
     const slot = this.pool.takeWarm(this.info.invocation)
     const client = slot?.client
@@ -92,7 +93,8 @@ export class Scope<TClient> {
   client(): Promise<TClient> {
     if (this.#released) return Promise.reject(this.releasedError())
     // Taken on the warm path (no promise was made for it) or acquired before.
-    if (this.#ready !== undefined && this.#slot?.client === this.#ready) return Promise.resolve(this.#ready)
+    const ready = this.readyClient()
+    if (ready !== undefined) return Promise.resolve(ready)
     if (!this.#acquiring) {
       const acquiring = this.acquire()
       this.#acquiring = acquiring
@@ -147,6 +149,11 @@ export class Scope<TClient> {
   hold(): void {
     this.#held = true
     this.updateRef()
+  }
+
+  /** The client this scope already holds, still its slot's (not discarded since). */
+  private readyClient(): TClient | undefined {
+    return this.#ready !== undefined && this.#slot?.client === this.#ready ? this.#ready : undefined
   }
 
   private updateRef(): void {

@@ -90,16 +90,8 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
    */
   async client(): Promise<TClient> {
     if (this.lease.released) throw this.releasedError('the client')
-    if (!this.entered) {
-      this.entered = true
-      this.manager.enter(this.deadline)
-    }
-    const client = await this.lease.client()
-    if (client !== this.current || !this.handle) {
-      this.current = client
-      this.handle = handleFor(client, this)
-    }
-    return this.handle
+    this.enter()
+    return this.handleOf(await this.lease.client())
   }
 
   /**
@@ -109,10 +101,19 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
   clientNow(): TClient | undefined {
     const client = this.lease.clientNow()
     if (client === undefined) return undefined
-    if (!this.entered) {
-      this.entered = true
-      this.manager.enter(this.deadline)
-    }
+    this.enter()
+    return this.handleOf(client)
+  }
+
+  /** The invocation's deadline bounds the client's commands from its first use until release. */
+  private enter(): void {
+    if (this.entered) return
+    this.entered = true
+    this.manager.enter(this.deadline)
+  }
+
+  /** This invocation's handle over `client`, made again when the client was replaced. */
+  private handleOf(client: TClient): TClient {
     if (client !== this.current || !this.handle) {
       this.current = client
       this.handle = handleFor(client, this)
