@@ -5,6 +5,7 @@ import {
   contextKeyRule,
   type LifecycleEvent,
   type OptionsSchema,
+  portRule,
   type SecretSource,
   withAliases,
 } from '@middy-downstream/core'
@@ -222,6 +223,32 @@ export const schema: OptionsSchema = {
   maxConnectionsPerEnvironment: { type: 'number', min: 1, integer: true },
   onEvent: { type: 'function' },
   createConnection: { type: 'function' },
+}
+
+/**
+ * The config fields every server-based engine checks at construction, named the same in errors;
+ * `hostFix` names the engine's usual environment variable. Here rather than in a file of their own:
+ * every entry loads this module, so the bundle keeps one shared chunk (one file fewer to load).
+ */
+export const serverConfigFields = (hostFix: string): OptionsSchema => ({
+  host: { type: 'string', nonEmpty: true, fix: hostFix },
+  port: portRule,
+  user: { type: 'string', nonEmpty: true },
+  password: {
+    type: 'string',
+    fix: 'pass the password as a string, or use the "password" option for a provider',
+  },
+  database: { type: 'string', nonEmpty: true },
+})
+
+/** The user named in a connection URL (`mysql://app:…@host/db`), if any. */
+export const userFromUrl = (url: string | undefined): string | undefined => {
+  if (!url) return undefined
+  try {
+    return decodeURIComponent(new URL(url).username) || undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** The owner's function timeout this environment declares: the option, else Lambda's maximum. */

@@ -1,6 +1,6 @@
 import type { Connection, ConnectionOptions, ResultSetHeader } from 'mysql2/promise'
-import { serverConfigFields, userFromUrl } from '../../config-fields.js'
 import type { SqlEngine, StatementFailure } from '../../engine.js'
+import { serverConfigFields, userFromUrl } from '../../options.js'
 import { currentUser, mysqlAdapter } from './adapter.js'
 import { sampleCapacity } from './capacity.js'
 import { changesSession, isConnectionLost, isQueryTimeout, wasNeverSent } from './classify.js'

@@ -1,6 +1,6 @@
 import type { Client, ClientConfig } from 'pg'
-import { serverConfigFields, userFromUrl } from '../../config-fields.js'
 import type { SqlEngine } from '../../engine.js'
+import { serverConfigFields, userFromUrl } from '../../options.js'
 import { type CreatePgClient, pgAdapter } from './adapter.js'
 import { reapZombies, sampleCapacity } from './capacity.js'
 import { changesSession, statementFailure } from './classify.js'
