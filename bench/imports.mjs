@@ -1,20 +1,25 @@
-// Cold-start cost of each public package as a user's function meets it without a bundler: the
-// time to `import` each entry in a fresh Node process, against importing only the third-party
-// modules that entry loads (its driver: mysql2, pg, ioredis, mongodb, undici, …), median over
-// fresh processes run alternately. The difference is what our own code costs at cold start
-// (core's included). An entry that loads no third-party module is compared with importing an
-// empty module file: the first file import of a process pays for setting up the ESM loader.
+// Cold-start cost of each public package as a user's function meets it without a bundler. Each
+// figure is a fresh Node process importing one handler module, a file on disk as Lambda loads it:
+// - the baseline handler imports `@middy/core` and the third-party modules the entry loads (its
+//   driver: mysql2, pg, ioredis, mongodb, undici, …);
+// - the measured handler imports `@middy/core` and the entry.
+// Median over fresh processes run alternately; the difference is what our own code costs at cold
+// start (core's included). A handler file on both sides, and `@middy/core` in both, because every
+// function using our middlewares is such a file: the first ESM file a process loads and its first
+// package resolution cost several ms that the function pays whether or not it uses us (importing
+// the bare specifiers straight from `-e` charged those to our ESM entries, not to CommonJS drivers).
 // Also the minified size of each package's own code (every bare import left out, as in dist/).
 //
 //   pnpm build && node bench/imports.mjs [package …]
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { entriesOf } from '../scripts/bundle.mjs'
 import { publicPackages } from '../scripts/lib/packages.mjs'
+import { countInstructions, haveValgrind, inBatches } from './instructions.mjs'
 
 const ourScope = '@middy-downstream/'
 const isBuiltin = (specifier) => specifier.startsWith('node:') || builtinModules.includes(specifier)
@@ -30,7 +35,7 @@ const staticImports = (file) =>
 /** The dist file an `exports` key of one of our packages points at. */
 export const entryFile = (dir, pkg, subpath) => path.join(dir, pkg.exports[subpath].import)
 
-/** An empty ESM file, the baseline of an entry that loads no third-party module. */
+/** An empty ESM file (scripts/lib/import-builtins.mjs starts its processes with it). */
 export const emptyModule = () => {
   const file = path.join(import.meta.dirname, 'out', 'empty.mjs')
   mkdirSync(path.dirname(file), { recursive: true })
@@ -66,11 +71,25 @@ export const importsOf = (
 }
 
 /**
- * What a fresh Node process spends importing `specifiers` one after the other, in milliseconds:
- * { wall, cpu }. CPU time (user + system, all threads) is what the import costs the process, and
- * hardly moves when other work shares the machine; wall time does.
+ * A handler module importing `specifiers`, written where the package's own dependencies resolve
+ * (`.bench-imports/`, which git ignores and `files` leaves out of the tarball); its file URL.
  */
-const timeImport = (cwd, specifiers) =>
+const handlerModule = (dir, name, specifiers) => {
+  const file = path.join(dir, '.bench-imports', `${name}.mjs`)
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, specifiers.map((s) => `import ${JSON.stringify(s)}\n`).join(''))
+  return pathToFileURL(file).href
+}
+
+/** `@middy/core` where the package resolves it (every middleware's handler imports it). */
+const middyOf = (dir) => (existsSync(path.join(dir, 'node_modules', '@middy', 'core')) ? ['@middy/core'] : [])
+
+/**
+ * What a fresh Node process spends importing one module, in milliseconds: { wall, cpu }. CPU time
+ * (user + system, all threads) is what the import costs the process, and hardly moves when other
+ * work shares the machine; wall time does.
+ */
+const timeImport = (url) =>
   JSON.parse(
     execFileSync(
       process.execPath,
@@ -79,11 +98,11 @@ const timeImport = (cwd, specifiers) =>
         '-e',
         `const cpu = process.cpuUsage()
          const wall = performance.now()
-         for (const s of ${JSON.stringify(specifiers)}) await import(s)
+         await import(${JSON.stringify(url)})
          const used = process.cpuUsage(cpu)
          console.log(JSON.stringify({ wall: performance.now() - wall, cpu: (used.user + used.system) / 1000 }))`,
       ],
-      { cwd, encoding: 'utf8' },
+      { encoding: 'utf8' },
     ),
   )
 
@@ -126,10 +145,8 @@ const minifiedBytes = async ({ dir, pkg }) => {
 }
 
 /** The import figures: one row per entry, one size per package. */
-export const measureImports = async ({ processes = 15, onEntry, only = [] } = {}) => {
+export const measureImports = async ({ processes = 21, onEntry, only = [] } = {}) => {
   const byName = packagesByName()
-
-  const empty = emptyModule()
   const rows = []
   const sizes = []
   for (const [name, entry] of byName) {
@@ -139,22 +156,66 @@ export const measureImports = async ({ processes = 15, onEntry, only = [] } = {}
       const specifier = subpath === '.' ? name : `${name}/${subpath.slice(2)}`
       const loaded = importsOf(entryFile(entry.dir, entry.pkg, subpath), byName)
       const drivers = [...loaded.thirdParty].sort()
-      const baseline = drivers.length > 0 ? drivers : [empty]
       const builtins = [...loaded.builtins].sort()
+      const middy = middyOf(entry.dir)
+      const file = subpath === '.' ? 'index' : subpath.slice(2)
+      const handlers = {
+        alone: handlerModule(entry.dir, `${file}.driver`, [...middy, ...drivers]),
+        withBuiltins: handlerModule(entry.dir, `${file}.driver-builtins`, [
+          ...middy,
+          ...drivers,
+          ...builtins,
+        ]),
+        withOurs: handlerModule(entry.dir, `${file}.entry`, [...middy, specifier]),
+      }
       onEntry?.(specifier)
       const [alone, withBuiltins, withOurs] = [[], [], []]
       for (let i = 0; i < processes; i++) {
         // Alternating, so a machine that speeds up or slows down during the run weighs on all three.
-        alone.push(timeImport(entry.dir, baseline))
-        withBuiltins.push(timeImport(entry.dir, [...baseline, ...builtins]))
-        withOurs.push(timeImport(entry.dir, [specifier]))
+        alone.push(timeImport(handlers.alone))
+        withBuiltins.push(timeImport(handlers.withBuiltins))
+        withOurs.push(timeImport(handlers.withOurs))
       }
-      rows.push({ specifier, drivers, builtins, cpu: compare(alone, withBuiltins, withOurs, 'cpu') })
+      rows.push({ specifier, drivers, builtins, middy, handlers })
+      rows.at(-1).cpu = compare(alone, withBuiltins, withOurs, 'cpu')
       rows.at(-1).wall = compare(alone, withBuiltins, withOurs, 'wall')
     }
   }
+  if (haveValgrind()) await countAll(rows, onEntry)
+  for (const row of rows) delete row.handlers
   return { processes, rows, sizes }
 }
+
+/**
+ * Adds `instructions` to each row: what the baseline handler and the entry's handler execute, and
+ * the extra as a share of the baseline's import, in ms at the baseline's median CPU time.
+ */
+const countAll = async (rows, onEntry) => {
+  onEntry?.('instructions (callgrind)')
+  const [start, ...counts] = await inBatches([
+    () => countInstructions(undefined),
+    ...rows.flatMap((row) => [
+      () => countInstructions(row.handlers.alone),
+      () => countInstructions(row.handlers.withOurs),
+    ]),
+  ])
+  rows.forEach((row, i) => {
+    const [baseline, entry] = counts.slice(2 * i, 2 * i + 2)
+    const share = (entry - baseline) / (baseline - start)
+    row.instructions = {
+      start,
+      baseline,
+      entry,
+      extra: entry - baseline,
+      share,
+      extraMs: share * row.cpu.driverMs,
+    }
+  })
+}
+
+/** What the row's baseline handler imports, in words. */
+export const baselineOf = (row) =>
+  [...row.middy, ...row.drivers].join(', ') || 'nothing (an empty handler module)'
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   // `node bench/imports.mjs db-connection core`: only those packages (their entries still load the rest).
@@ -162,7 +223,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const { rows, sizes } = await measureImports({ onEntry: (s) => console.error(`  ${s}`), only })
   for (const r of rows)
     console.log(
-      `${r.specifier.padEnd(42)} CPU ${r.cpu.packageMs.toFixed(1).padStart(6)} ms vs ${r.cpu.driverMs.toFixed(1).padStart(6)} ms (${r.drivers.join(', ') || 'an empty module'}): +${r.cpu.extraMs.toFixed(1)} ms; wall +${r.wall.extraMs.toFixed(1)} ms`,
+      `${r.specifier.padEnd(42)} CPU ${r.cpu.packageMs.toFixed(1).padStart(6)} ms vs ${r.cpu.driverMs.toFixed(1).padStart(6)} ms (${baselineOf(r)}): +${r.cpu.extraMs.toFixed(1)} ms; wall +${r.wall.extraMs.toFixed(1)} ms` +
+        (r.instructions
+          ? `; instructions +${(r.instructions.share * 100).toFixed(1)}% ≈ +${r.instructions.extraMs.toFixed(1)} ms`
+          : ''),
     )
   for (const s of sizes)
     console.log(`${s.name.padEnd(42)} ${(s.minifiedBytes / 1024).toFixed(1)} KB minified`)

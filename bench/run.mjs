@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { mariaDbMissing, startDatabase } from '../examples/storm/storm.mjs'
 import { runChildBenches } from './child-benches.mjs'
 import { measureDataApiLatency } from './data-api-latency.mjs'
-import { measureImports } from './imports.mjs'
+import { baselineOf, measureImports } from './imports.mjs'
 import { importGoals, renderImports, spliceImports } from './imports-report.mjs'
 import { describeMachine, waitForQuiet } from './machine.mjs'
 import { measureOverhead } from './overhead.mjs'
@@ -130,9 +130,7 @@ const imports = await timed('imports', () =>
   measureImports({ onEntry: (specifier) => log(`  ${specifier}`) }),
 )
 for (const r of imports.rows)
-  log(
-    `  ${r.specifier.padEnd(42)} CPU +${r.cpu.extraMs.toFixed(1)} ms over ${r.drivers.join(', ') || 'an empty module'}`,
-  )
+  log(`  ${r.specifier.padEnd(42)} CPU +${r.cpu.extraMs.toFixed(1)} ms over ${baselineOf(r)}`)
 
 log(`the storm, ${stormRounds} runs per handler...`)
 const storm = await timed('storm, repeated', () =>
