@@ -58,7 +58,19 @@ export const cpuSplit = async (handlers, { contextOf, rounds = 15, invocations =
   // stretch of the machine weighs on both sides of a difference, and an odd round on neither.
   const extra = Object.fromEntries(Object.entries(extras).map(([kind, list]) => [kind, median(list)]))
   const perStatementUs = (extra.eleven - extra.one) / 10
-  return { least, extra, perStatementUs, perInvocationUs: extra.one - perStatementUs }
+  // The standard error of each median, carried through the split: on a noisy machine it says
+  // which figures the goal can be judged on.
+  const se = Object.fromEntries(Object.entries(extras).map(([kind, list]) => [kind, medianError(list)]))
+  const perStatementError = Math.hypot(se.one, se.eleven) / 10
+  const spread = { perStatementUs: perStatementError, perInvocationUs: Math.hypot(se.one, perStatementError) }
+  return { least, extra, perStatementUs, perInvocationUs: extra.one - perStatementUs, spread }
+}
+
+/** Standard error of a median: 1.2533 σ / √n, σ estimated from the interquartile range (÷ 1.349). */
+const medianError = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const at = (q) => sorted[Math.round((sorted.length - 1) * q)]
+  return (1.2533 * ((at(0.75) - at(0.25)) / 1.349)) / Math.sqrt(values.length)
 }
 
 const median = (values) => {
@@ -71,7 +83,7 @@ const signed = (n) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}`
 
 /** The lines a bench prints: a table, and the GOAL line `pnpm bench` puts in its goal table. */
 export const printSplit = (label, statement, split) => {
-  const { least, extra, perStatementUs, perInvocationUs } = split
+  const { least, extra, perStatementUs, perInvocationUs, spread } = split
   console.log(
     `\nCPU per invocation (least of alternating rounds; extra: median over rounds of the difference within a round${process.env.MDD_BENCH_PINNED ? '; pinned to one core with its server' : ''}):`,
   )
@@ -85,12 +97,12 @@ export const printSplit = (label, statement, split) => {
     })),
   )
   console.log(
-    `${label}: ${signed(perStatementUs)} µs per statement, ${signed(perInvocationUs)} µs per invocation (acquire and release)`,
+    `${label}: ${signed(perStatementUs)} ± ${spread.perStatementUs.toFixed(1)} µs per statement, ${signed(perInvocationUs)} ± ${spread.perInvocationUs.toFixed(1)} µs per invocation (acquire and release; ± the standard error of the medians)`,
   )
   const goal = {
     goal: `${label}: at most 5 µs per statement and 5 µs per invocation over a raw client (issue 10)`,
     met: perStatementUs <= 5 && perInvocationUs <= 5,
-    measured: `CPU: ${signed(perStatementUs)} µs per ${statement}, ${signed(perInvocationUs)} µs per invocation, from 1 ${statement} (${signed(extra.one)} µs) and 11 (${signed(extra.eleven)} µs); see its section below`,
+    measured: `CPU: ${signed(perStatementUs)} ± ${spread.perStatementUs.toFixed(1)} µs per ${statement}, ${signed(perInvocationUs)} ± ${spread.perInvocationUs.toFixed(1)} µs per invocation (± standard error), from 1 ${statement} (${signed(extra.one)} µs) and 11 (${signed(extra.eleven)} µs); see its section below`,
   }
   console.log(`GOAL ${JSON.stringify(goal)}`)
 }
