@@ -7,6 +7,7 @@
 // invocation (acquire and release). CPU time (user + system) of this process in alternating
 // rounds; each extra is the median over rounds of the difference within a round.
 import { spawnSync } from 'node:child_process'
+import { median, medianError } from './stats.mjs'
 
 /**
  * Runs this script again pinned to one core, with its server (a child, which inherits the
@@ -64,19 +65,6 @@ export const cpuSplit = async (handlers, { contextOf, rounds = 15, invocations =
   const perStatementError = Math.hypot(se.one, se.eleven) / 10
   const spread = { perStatementUs: perStatementError, perInvocationUs: Math.hypot(se.one, perStatementError) }
   return { least, extra, perStatementUs, perInvocationUs: extra.one - perStatementUs, spread }
-}
-
-/** Standard error of a median: 1.2533 σ / √n, σ estimated from the interquartile range (÷ 1.349). */
-const medianError = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const at = (q) => sorted[Math.round((sorted.length - 1) * q)]
-  return (1.2533 * ((at(0.75) - at(0.25)) / 1.349)) / Math.sqrt(values.length)
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
 const signed = (n) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}`

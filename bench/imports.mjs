@@ -20,6 +20,7 @@ import { build } from 'esbuild'
 import { entriesOf } from '../scripts/bundle.mjs'
 import { publicPackages } from '../scripts/lib/packages.mjs'
 import { countInstructions, haveValgrind, inBatches } from './instructions.mjs'
+import { median } from './stats.mjs'
 
 const ourScope = '@middy-downstream/'
 const isBuiltin = (specifier) => specifier.startsWith('node:') || builtinModules.includes(specifier)
@@ -105,12 +106,6 @@ const timeImport = (url) =>
       { encoding: 'utf8' },
     ),
   )
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
 
 /** Medians of one measure (`cpu` or `wall`) of the three imports, and what the entry adds. */
 const compare = (alone, withBuiltins, withOurs, measure) => {

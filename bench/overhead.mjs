@@ -7,6 +7,7 @@ import mysql from 'mysql2/promise'
 import { Bench } from 'tinybench'
 import dbConnection from '../packages/db-connection/dist/index.js'
 import eventLoopRelease from '../packages/event-loop-release/dist/index.js'
+import { median } from './stats.mjs'
 
 /** A fresh Lambda context per invocation, with a constant remaining time (3 s). */
 const context = () => ({
@@ -25,12 +26,6 @@ const cpuPerInvocation = async (handler, n) => {
   for (let i = 0; i < n; i++) await handler({}, context())
   const used = process.cpuUsage(cpu)
   return { cpuUs: (used.user + used.system) / n, wallUs: ((performance.now() - started) * 1000) / n }
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 /**
