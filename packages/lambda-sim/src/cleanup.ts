@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { fs } from './builtins.js'
 
 const children = new Set<ChildProcess>()
 const directories = new Set<string>()
@@ -17,7 +17,7 @@ const onExit = () => {
       } catch {}
     }
   }
-  for (const dir of directories) rmSync(dir, { recursive: true, force: true })
+  for (const dir of directories) fs().rmSync(dir, { recursive: true, force: true })
 }
 let exitHookInstalled = false
 /** Installed with the first thing to clean up, not at import: the package has no side effects. */
@@ -65,7 +65,7 @@ export const trackDirectory = (dir: string): string => {
 
 export const forgetDirectory = (dir: string): void => {
   directories.delete(dir)
-  rmSync(dir, { recursive: true, force: true })
+  fs().rmSync(dir, { recursive: true, force: true })
 }
 
 /** Resolves when the child has exited (immediately if it already has). */

@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
+import { http } from './builtins.js'
 
 export interface DownstreamStandInOptions {
   /**
@@ -63,7 +64,7 @@ export class DownstreamStandIn {
 
   static async start(options: DownstreamStandInOptions = {}): Promise<DownstreamStandIn> {
     let standIn: DownstreamStandIn | undefined
-    const server = createServer((request, response) => void standIn!.handle(request, response))
+    const server = http().createServer((request, response) => void standIn!.handle(request, response))
     standIn = new DownstreamStandIn(server, options)
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     return standIn

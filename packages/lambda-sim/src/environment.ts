@@ -1,8 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { childProcess, crypto, fs, os } from './builtins.js'
 import { exited, trackChild } from './cleanup.js'
 import type { EnvironmentMessage, HostMessage, ReplyMessage } from './protocol.js'
 
@@ -56,7 +54,7 @@ const processEnv = (options: EnvironmentOptions): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env }
   const mi = options.managedInstances
   if (!mi) return env
-  const workers = mi.workers ?? availableParallelism()
+  const workers = mi.workers ?? os().availableParallelism()
   if (options.env?.UV_THREADPOOL_SIZE === undefined) delete env.UV_THREADPOOL_SIZE
   return {
     ...env,
@@ -86,7 +84,7 @@ export interface InvocationResult {
 const runnerPath = (): string => {
   const here = fileURLToPath(import.meta.url)
   const compiled = here.replace(/\/(src|dist)\/[^/]+\.[tj]s$/, '/dist/environment-runner.js')
-  if (!existsSync(compiled))
+  if (!fs().existsSync(compiled))
     throw new Error(`lambda-sim is not built: ${compiled} is missing (run pnpm build)`)
   return compiled
 }
@@ -142,7 +140,7 @@ export class LambdaEnvironment {
   /** Starts the process and waits for the handler module to load (the cold start). */
   static async start(options: EnvironmentOptions): Promise<LambdaEnvironment> {
     const child = trackChild(
-      fork(runnerPath(), [options.module, options.exportName ?? 'handler'], {
+      childProcess().fork(runnerPath(), [options.module, options.exportName ?? 'handler'], {
         env: processEnv(options),
         // As the Lambda runtime does, an unhandled rejection ends the environment (or its worker).
         execArgv: [...process.execArgv, '--unhandled-rejections=strict'],
@@ -190,7 +188,7 @@ export class LambdaEnvironment {
       event,
       timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? 3000,
       functionName: this.options.functionName ?? 'lambda-sim',
-      awsRequestId: randomUUID(),
+      awsRequestId: crypto().randomUUID(),
     })
   }
 

@@ -1,4 +1,5 @@
-import net from 'node:net'
+import type * as Net from 'node:net'
+import { net } from './builtins.js'
 
 /**
  * - `pass`: forward bytes both ways.
@@ -11,8 +12,8 @@ export type FaultMode = 'pass' | 'blackhole' | 'reset' | { delayMs: number }
 
 export interface ProxiedConnection {
   readonly id: number
-  readonly client: net.Socket
-  readonly upstream: net.Socket
+  readonly client: Net.Socket
+  readonly upstream: Net.Socket
   mode: FaultMode
 }
 
@@ -34,21 +35,21 @@ export class FaultProxy {
   private readonly pendingFaults: { text: string; mode: FaultMode }[] = []
 
   private constructor(
-    private readonly server: net.Server,
+    private readonly server: Net.Server,
     private readonly target: { host: string; port: number },
   ) {
     server.on('connection', (client) => this.accept(client))
   }
 
   static async start(target: { host?: string; port: number }): Promise<FaultProxy> {
-    const server = net.createServer({ pauseOnConnect: true })
+    const server = net().createServer({ pauseOnConnect: true })
     const proxy = new FaultProxy(server, { host: target.host ?? '127.0.0.1', port: target.port })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     return proxy
   }
 
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port
+    return (this.server.address() as Net.AddressInfo).port
   }
 
   get openConnections(): ProxiedConnection[] {
@@ -88,7 +89,7 @@ export class FaultProxy {
     await this.close()
   }
 
-  private accept(client: net.Socket): void {
+  private accept(client: Net.Socket): void {
     this.connectionsAccepted += 1
     const id = this.connectionsAccepted
     client.on('error', () => {})
@@ -96,7 +97,7 @@ export class FaultProxy {
       client.resetAndDestroy()
       return
     }
-    const upstream = net.connect(this.target)
+    const upstream = net().connect(this.target)
     upstream.on('error', () => client.destroy())
     const connection: ProxiedConnection = { id, client, upstream, mode: 'pass' }
     this.connections.set(id, connection)
@@ -125,8 +126,8 @@ export class FaultProxy {
 
   private pipe(
     connection: ProxiedConnection,
-    from: net.Socket,
-    to: net.Socket,
+    from: Net.Socket,
+    to: Net.Socket,
     inspect?: (chunk: Buffer) => void,
   ): void {
     from.on('data', (chunk: Buffer) => {

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { fs } from './builtins.js'
 import type { Fleet } from './fleet.js'
 import type { EventSource, Phase } from './profile.js'
 import type { InvocationRecord, PhaseResult } from './results.js'
@@ -196,7 +196,7 @@ export const resolveFleetOptions = (options: FleetOptions): ResolvedFleetOptions
   if (typeof options?.module !== 'string' || options.module === '')
     throw new TypeError('Fleet: module must be the path of a handler module')
   const module = path.resolve(options.module)
-  if (!existsSync(module)) throw new TypeError(`Fleet: module ${module} does not exist`)
+  if (!fs().existsSync(module)) throw new TypeError(`Fleet: module ${module} does not exist`)
   positiveInteger('timeoutMs', options.timeoutMs)
   positiveInteger('maxEnvironments', options.maxEnvironments)
   positiveInteger('perEnvironmentConcurrency', options.perEnvironmentConcurrency)

@@ -5,9 +5,9 @@
  * nothing left that the invocation added. Used by an environment's process (classic mode) and by
  * each of its worker threads (Managed Instances mode), so each worker has its own module instance.
  */
-import { register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import type { Context } from 'aws-lambda'
+import { nodeModule } from './builtins.js'
 import type { CallMessage, InvokeMessage, ReplyMessage } from './protocol.js'
 import { serializeError } from './protocol.js'
 
@@ -45,7 +45,9 @@ export const loadHandler = async (
 ): Promise<HostedHandler> => {
   // A resolve hook applies to the thread that registers it: each worker registers its own.
   if (process.env.LAMBDA_SIM_MIDDY_CORE) {
-    register('./middy-resolve-hook.js', import.meta.url, { data: process.env.LAMBDA_SIM_MIDDY_CORE })
+    nodeModule().register('./middy-resolve-hook.js', import.meta.url, {
+      data: process.env.LAMBDA_SIM_MIDDY_CORE,
+    })
   }
   const start = Date.now()
   const loaded = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>

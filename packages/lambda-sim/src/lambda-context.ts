@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { Context } from 'aws-lambda'
+import { crypto } from './builtins.js'
 
 export interface FakeContextOptions {
   /**
@@ -44,7 +44,7 @@ export const fakeContext = (options: FakeContextOptions = {}): Context => {
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
     memoryLimitInMB: '128',
-    awsRequestId: options.awsRequestId ?? randomUUID(),
+    awsRequestId: options.awsRequestId ?? crypto().randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: '2026/11/26/[$LATEST]0123456789abcdef',
     getRemainingTimeInMillis: () => Math.max(0, startedAt + timeoutMs - Date.now()),

@@ -1,13 +1,14 @@
-import net from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { net } from './builtins.js'
 
 /** Asks the kernel for a free TCP port on 127.0.0.1. */
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
-    const server = net.createServer()
+    const server = net().createServer()
     server.unref()
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
+      const { port } = server.address() as AddressInfo
       server.close(() => resolve(port))
     })
   })
@@ -17,7 +18,7 @@ export const waitForPort = async (port: number, timeoutMs = 20_000, host = '127.
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ port, host })
+      const socket = net().connect({ port, host })
       socket.once('connect', () => {
         socket.destroy()
         resolve(true)

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { crypto } from './builtins.js'
 
 /** One message as the queue keeps it. */
 export interface QueuedMessage {
@@ -59,7 +59,7 @@ export class SqsQueue {
 
   send(bodies: string[]): string[] {
     return bodies.map((body) => {
-      const message = { messageId: randomUUID(), body, receiveCount: 0, invisibleUntil: 0 }
+      const message = { messageId: crypto().randomUUID(), body, receiveCount: 0, invisibleUntil: 0 }
       this.messages.set(message.messageId, message)
       this.counters.sent += 1
       return message.messageId

@@ -5,11 +5,9 @@
  * kills a worker (an unhandled rejection) fails that worker's invocations, and the next event
  * aborts the whole process, failing every invocation still in flight.
  */
-import { execFileSync } from 'node:child_process'
-import { constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { childProcess, fs, os, workerThreads } from './builtins.js'
 import type { CallMessage, HostMessage, InvokeMessage, ReplyMessage } from './protocol.js'
 import type { WorkerData } from './worker-runner.js'
 
@@ -39,7 +37,9 @@ export const killProcess = (): never => {
 }
 
 const startWorker = async (index: number, data: WorkerData): Promise<RunningWorker> => {
-  const thread = new Worker(new URL('./worker-runner.js', import.meta.url), { workerData: data })
+  const thread = new (workerThreads().Worker)(new URL('./worker-runner.js', import.meta.url), {
+    workerData: data,
+  })
   await new Promise<void>((resolve, reject) => {
     const onReady = (message: WorkerMessage) => {
       if (message.type !== 'ready') return
@@ -54,12 +54,12 @@ const startWorker = async (index: number, data: WorkerData): Promise<RunningWork
 
 export const startWorkers = async (options: WorkerPoolOptions) => {
   const share = Math.ceil(options.maxConcurrency / options.workers)
-  const dir = mkdtempSync(path.join(tmpdir(), 'lambda-sim-workers-'))
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  const dir = fs().mkdtempSync(path.join(os().tmpdir(), 'lambda-sim-workers-'))
+  process.once('exit', () => fs().rmSync(dir, { recursive: true, force: true }))
   const fifo = path.join(dir, 'events')
-  execFileSync('mkfifo', [fifo])
+  childProcess().execFileSync('mkfifo', [fifo])
   // O_RDWR: opening a FIFO write-only would block until a reader opens it.
-  const fd = openSync(fifo, constants.O_RDWR)
+  const fd = fs().openSync(fifo, fs().constants.O_RDWR)
   const data = { modulePath: options.modulePath, exportName: options.exportName, share, fifo }
   const workers = await Promise.all(
     Array.from({ length: options.workers }, (_, index) => startWorker(index, data)),
@@ -128,7 +128,7 @@ export const startWorkers = async (options: WorkerPoolOptions) => {
       if (deadWorker !== undefined) abortRuntime()
       invocations.set(message.id, resolve)
       queue.push(message)
-      writeSync(fd, Buffer.of(1))
+      fs().writeSync(fd, Buffer.of(1))
     })
   /** A call goes to every worker; the reply's value is the array of their values, by worker. */
   const call = (message: CallMessage) =>
