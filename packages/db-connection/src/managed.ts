@@ -19,10 +19,29 @@ import {
   type SqlConnectionOptions,
   schemaFor,
 } from './options.js'
-import { ReleaseDecider } from './release-policy.js'
+import { ReleaseDecider, type ReleaseDecision } from './release-policy.js'
 import { ReleasableSqlSession, type SessionShared, type SessionState } from './session.js'
 
 type Settings<TConfig, TCreate> = typeof defaults & SqlConnectionOptions<TConfig, TCreate, string>
+
+/**
+ * The release decision that reads the server's capacity (and may reap): statements on the
+ * connection, counted in flight, so its socket is referenced while the invocation waits for them
+ * (nothing else may keep the process up). Most releases decide without them (`decideNow`).
+ */
+const decideWithStatements = async <TConn>(
+  managed: ManagedSqlConnection<TConn, unknown, unknown, unknown>,
+  scope: Scope<TConn>,
+  connection: TConn,
+  underPressure: boolean,
+): Promise<ReleaseDecision> => {
+  scope.begin()
+  try {
+    return await managed.decider.decide(connection, scope.deadline, underPressure)
+  } finally {
+    scope.end()
+  }
+}
 
 /** Releases one invocation's connection according to the policy, exactly once; never throws. */
 const releaseSession = async <TConn>(
@@ -49,16 +68,10 @@ const releaseSession = async <TConn>(
     await scope.release('destroy', 'user-changed')
     return
   }
-  // The capacity read and reaping are statements on the connection: counted in flight, so its
-  // socket is referenced while the invocation waits for them (nothing else may keep the process up).
-  scope.begin()
-  let decision: Awaited<ReturnType<typeof managed.decider.decide>>
-  try {
-    decision = await managed.decider.decide(connection, scope.deadline, scope.takePressureSignal())
-  } finally {
-    scope.end()
-  }
-  const { disposition, reason } = decision
+  const underPressure = scope.takePressureSignal()
+  const { disposition, reason } =
+    managed.decider.decideNow(scope.deadline, underPressure) ??
+    (await decideWithStatements(managed, scope, connection, underPressure))
   events.emit(
     { type: 'release', clientId: scope.clientId, action: disposition, reason },
     scope.info.invocation,

@@ -16,6 +16,12 @@ export interface AutoReleaseSettings {
   fleet: string
 }
 
+/** What happens to a healthy connection after an invocation, and why (the `release` event's reason). */
+export interface ReleaseDecision {
+  disposition: ReleaseDisposition
+  reason: string
+}
+
 /** Near the threshold means above this fraction of it; the sample is then re-read sooner. */
 const nearFullFraction = 0.75
 const nearFullRecheckMs = 1_000
@@ -56,45 +62,58 @@ export class ReleaseDecider<TConn = unknown> {
   }
 
   /**
-   * Decides what happens to a healthy connection after an invocation; may reap zombies on the way.
+   * The decision when it needs no statement on the connection, which is most invocations: a policy
+   * that never looks at the server, or a capacity sample still fresh. `undefined`: call `decide`.
    * `underPressure`: this invocation's connect was refused for capacity first, so the server is
    * full now whatever the last sample said.
    */
-  async decide(
-    connection: TConn,
-    deadline: Deadline,
-    underPressure = false,
-  ): Promise<{ disposition: ReleaseDisposition; reason: string }> {
+  decideNow(deadline: Deadline, underPressure = false): ReleaseDecision | undefined {
     const { policy, proxy, utilizationThreshold } = this.settings
     if (policy === 'keep') return { disposition: 'keep', reason: 'policy' }
     if (policy === 'close') return { disposition: 'close', reason: 'policy' }
     if (proxy) return { disposition: 'keep', reason: 'proxy' }
-    const capacity = this.capacity
-    if (!capacity) return { disposition: 'keep', reason: 'no-capacity-reads' }
+    if (!this.capacity) return { disposition: 'keep', reason: 'no-capacity-reads' }
     if (deadline.remaining() < 50) return { disposition: 'keep', reason: 'no-time-to-check' }
+    if (underPressure || this.sampleDue()) return undefined
+    return this.lastSample!.utilization < utilizationThreshold
+      ? { disposition: 'keep', reason: 'below-threshold' }
+      : { disposition: 'close', reason: 'utilization' }
+  }
+
+  /**
+   * Decides what happens to a healthy connection after an invocation; may read the server's
+   * capacity and reap zombies on the way. Same arguments as `decideNow`.
+   */
+  async decide(connection: TConn, deadline: Deadline, underPressure = false): Promise<ReleaseDecision> {
+    const now = this.decideNow(deadline, underPressure)
+    if (now) return now
+    const { utilizationThreshold } = this.settings
     // This invocation's connect was refused for capacity a moment ago: the server is full, which a
     // read would only confirm (in a storm most releases are such, and the reads add up).
     if (underPressure) {
       if (this.settings.reapZombies) await this.reap(connection, deadline)
       return { disposition: 'close', reason: 'refused-at-connect' }
     }
-    const due = !this.lastSample || Date.now() - this.lastSample.sampledAt >= this.sampleLifetimeMs()
-    if (due) {
-      try {
-        this.lastSample = await capacity.sample(connection, this.settings.user, deadline.bound(1_000))
-      } catch (error) {
-        this.events.emit({ type: 'error', reason: 'capacity-check', error: describeError(error) })
-        return { disposition: 'destroy', reason: 'capacity-check-failed' }
-      }
+    let sample: CapacitySample
+    try {
+      sample = await this.capacity!.sample(connection, this.settings.user, deadline.bound(1_000))
+      this.lastSample = sample
+    } catch (error) {
+      this.events.emit({ type: 'error', reason: 'capacity-check', error: describeError(error) })
+      return { disposition: 'destroy', reason: 'capacity-check-failed' }
     }
-    const sample = this.lastSample!
     if (sample.utilization < utilizationThreshold) return { disposition: 'keep', reason: 'below-threshold' }
-    if (due && this.settings.reapZombies) await this.reap(connection, deadline, sample)
+    if (this.settings.reapZombies) await this.reap(connection, deadline, sample)
     const stillFull =
       sample.maxConnections > 0 && sample.usedConnections / sample.maxConnections >= utilizationThreshold
     return stillFull || sample.utilization >= utilizationThreshold
       ? { disposition: 'close', reason: 'utilization' }
       : { disposition: 'keep', reason: 'reaped-below-threshold' }
+  }
+
+  /** The last capacity sample is missing or older than its lifetime. */
+  private sampleDue(): boolean {
+    return !this.lastSample || Date.now() - this.lastSample.sampledAt >= this.sampleLifetimeMs()
   }
 
   /**
