@@ -116,16 +116,42 @@ export class Scope<TClient> {
     return true
   }
 
-  /** Runs one operation on the client, counting it in flight and restarting the idle clock after. */
-  async use<T>(operation: (client: TClient) => Promise<T>): Promise<T> {
-    this.deadline.assertTimeLeft(this.info.packageName, 'the operation')
-    const client = await this.client()
-    this.begin()
+  /**
+   * Runs one operation on the client, counting it in flight and restarting the idle clock after.
+   * A client at hand (every operation after an invocation's first) is used without a promise or a
+   * turn to get it: this runs for every statement.
+   */
+  use<T>(operation: (client: TClient) => Promise<T>): Promise<T> {
     try {
-      return await operation(client)
-    } finally {
-      this.end()
+      this.deadline.assertTimeLeft(this.info.packageName, 'the operation')
+    } catch (error) {
+      return Promise.reject(error)
     }
+    const ready = this.#released ? undefined : this.readyClient()
+    if (ready !== undefined) return this.run(operation, ready)
+    return this.client().then((client) => this.run(operation, client))
+  }
+
+  /** One operation counted in flight from its start until it settles, whichever way. */
+  private run<T>(operation: (client: TClient) => Promise<T>, client: TClient): Promise<T> {
+    this.begin()
+    let pending: Promise<T>
+    try {
+      pending = operation(client)
+    } catch (error) {
+      this.end()
+      return Promise.reject(error)
+    }
+    return pending.then(
+      (value) => {
+        this.end()
+        return value
+      },
+      (error: unknown) => {
+        this.end()
+        throw error
+      },
+    )
   }
 
   /** Marks an operation started outside `use` (a transaction); pair with `end()`. */

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import middy from '@middy/core'
 import { fakeContext, MariaDbServer } from '@middy-downstream/testing'
-import type { ResultSetHeader } from 'mysql2/promise'
+import mysql, { type Connection, type ConnectionOptions, type ResultSetHeader } from 'mysql2/promise'
 import dbConnection, {
   AuthenticationError,
   ConnectionLostError,
@@ -164,6 +164,46 @@ describe('statements', () => {
     expect((connections[0] as { connection: { config: { trace: boolean } } }).connection.config.trace).toBe(
       false,
     )
+  })
+
+  test("a createConnection wrapper that wraps query and execute sees every statement (statements bypass mysql2's promise layer only on an unwrapped connection)", async () => {
+    const seen: string[] = []
+    const traced = async (options: ConnectionOptions): Promise<Connection> => {
+      const connection = await mysql.createConnection(options)
+      const { query, execute } = connection
+      connection.query = ((sql: string, values?: unknown) => {
+        seen.push(`query ${sql}`)
+        return query.call(connection, sql, values as never)
+      }) as typeof connection.query
+      connection.execute = ((sql: string, values?: unknown) => {
+        seen.push(`execute ${sql}`)
+        return execute.call(connection, sql, values as never)
+      }) as typeof connection.execute
+      return connection
+    }
+    const { middleware } = build({ createConnection: traced })
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => [
+        await context.db.query<{ n: number }>('SELECT 1 AS n'),
+        await context.db.execute<{ n: number }>('SELECT ? AS n', [2]),
+      ])
+    expect(await handler({}, lambdaContext())).toEqual([[{ n: 1 }], [{ n: 2 }]])
+    // The handler's statements, then the middleware's own capacity read at release: the wrapper
+    // sees those too.
+    expect(seen.slice(0, 2)).toEqual(['query SELECT 1 AS n', 'execute SELECT ? AS n'])
+    expect(seen.slice(2)).toEqual([expect.stringContaining('max_connections')])
+  })
+
+  test('values given as a function are refused at once, not left to the statement timeout', async () => {
+    const { middleware } = build()
+    const handler = middy<unknown, unknown, Error, DbConnectionContext>()
+      .use(middleware)
+      .handler(async (_event, context) => context.db.query('SELECT 1', (() => {}) as never))
+    const error = (await handler({}, lambdaContext()).catch((e) => e)) as OperationError
+    expect(error).toBeInstanceOf(OperationError)
+    expect(error.cause).toBeInstanceOf(TypeError)
+    expect(error.message).toContain('values must be an array or an object')
   })
 
   test('a custom contextKey is used, and typed for the handler', async () => {

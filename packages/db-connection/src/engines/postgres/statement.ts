@@ -1,4 +1,4 @@
-import { withTimeout } from '@middy-downstream/core'
+import { settleWithin } from '@middy-downstream/core'
 import type { Client, QueryResult } from 'pg'
 import type { StatementKind } from '../../engine.js'
 import { statementTimeoutCode } from './classify.js'
@@ -19,9 +19,10 @@ const preparedName = (sql: string): string =>
 /**
  * Runs one statement with a deadline of our own (unreferenced, always cleared). `execute` runs
  * it as a named prepared statement, parsed once per connection. Rows when the statement returns
- * rows (SELECT, … RETURNING), `{ command, rowCount }` otherwise.
+ * rows (SELECT, … RETURNING), `{ command, rowCount }` otherwise. Through pg's callback form, as
+ * one promise: its promise form costs one more promise, resolution and turn per statement.
  */
-export const runStatement = async (
+export const runStatement = (
   client: Client,
   kind: StatementKind,
   sql: string,
@@ -29,15 +30,20 @@ export const runStatement = async (
   timeoutMs: number,
 ): Promise<unknown> => {
   const params = values as unknown[] | undefined
-  const pending: Promise<QueryResult> =
-    kind === 'execute'
-      ? client.query({ name: preparedName(sql), text: sql, values: params })
-      : client.query(sql, params)
-  const result = await withTimeout(pending, timeoutMs, () =>
-    Object.assign(new Error(`statement timed out after ${timeoutMs} ms`), { code: statementTimeoutCode }),
+  return settleWithin<unknown>(
+    (resolve, reject) => {
+      const done = (error: Error | undefined, result: QueryResult | QueryResult[]) => {
+        if (error) reject(error)
+        else resolve(Array.isArray(result) ? result.map(shape) : shape(result))
+      }
+      if (kind === 'execute') client.query({ name: preparedName(sql), text: sql, values: params }, done)
+      else if (params === undefined) client.query(sql, done)
+      else client.query(sql, params, done)
+    },
+    timeoutMs,
+    () =>
+      Object.assign(new Error(`statement timed out after ${timeoutMs} ms`), { code: statementTimeoutCode }),
   )
-  if (Array.isArray(result)) return result.map(shape)
-  return shape(result)
 }
 
 const shape = (result: QueryResult): unknown =>
