@@ -37,7 +37,12 @@ export const runStatement = (
       new TypeError(`${kind}(sql, values): values must be an array or an object, not a function`),
     )
   }
-  if (connection[kind] !== driverMethods[kind]) return runWrapped(connection, kind, sql, values, timeoutMs)
+  // A wrapper (tracing) replaced the connection's own method: it must see the statement.
+  if (connection[kind] !== driverMethods[kind]) {
+    const wrapped =
+      kind === 'query' ? connection.query(sql, values as never) : connection.execute(sql, values as never)
+    return withTimeout(wrapped, timeoutMs, () => timedOut(timeoutMs)).then(([rows]) => rows)
+  }
   const driver = (connection as unknown as { connection: CallbackConnection }).connection
   return settleWithin(
     (resolve, reject) => {
@@ -51,17 +56,3 @@ export const runStatement = (
 
 const timedOut = (timeoutMs: number) =>
   Object.assign(new Error(`statement timed out after ${timeoutMs} ms`), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' })
-
-/** Through the connection's own (wrapped) promise methods, so a wrapper sees every statement. */
-const runWrapped = async (
-  connection: Connection,
-  kind: StatementKind,
-  sql: string,
-  values: unknown,
-  timeoutMs: number,
-): Promise<unknown> => {
-  const pending =
-    kind === 'query' ? connection.query(sql, values as never) : connection.execute(sql, values as never)
-  const [rows] = await withTimeout(pending, timeoutMs, () => timedOut(timeoutMs))
-  return rows
-}
