@@ -70,7 +70,8 @@ export const renderImports = (imports, table, alone) => {
     'CPU time (user + system) of the importing process, which other work on a shared machine hardly',
     'moves; the wall-clock difference is in the last column. "Our code" leaves out the Node builtins',
     'the entry loads (`node:net`, `node:crypto`, …): the driver and those builtins imported, then the entry.',
-    'The last two columns count instructions instead (valgrind, V8 made deterministic): the extra',
+    'The last two columns count instructions instead (valgrind, V8 made deterministic, no optimising compiles,',
+    'whose timing moved with unrelated code): the extra',
     'instructions of the entry’s handler over the baseline’s, as a share of what the baseline’s import',
     'executes, and that share of the baseline’s median CPU time. The count is the same from run to run',
     'to within 0.01%, where the CPU medians of one entry swing by 2× between runs on a shared machine;',
@@ -117,3 +118,17 @@ export const spliceImports = (markdown, lines) => {
   if (timings < 0) return `${markdown.trimEnd()}\n\n${section}`
   return markdown.slice(0, timings) + section + markdown.slice(timings)
 }
+
+/**
+ * Puts the import goals' rows of the goals table in place of the last run's, for an imports-only
+ * run: the rest of the table stays as the full run left it. Biome aligns the table afterwards.
+ */
+export const spliceImportGoals = (markdown, goals, when) =>
+  goals.reduce((text, g) => {
+    const row = text.split('\n').findIndex((line) => line.startsWith(`| ${g.goal} `))
+    if (row < 0) return text
+    const lines = text.split('\n')
+    lines[row] =
+      `| ${g.goal} | ${g.met ? 'yes' : '**no**'} | ${g.measured} (imports measured alone, ${when}) |`
+    return lines.join('\n')
+  }, markdown)

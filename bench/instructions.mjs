@@ -2,11 +2,15 @@
 // callgrind. On a shared virtual machine the CPU time of an import swings by 2× between runs of
 // the same bench (page reclaim, neighbours), which drowns a few ms; the instruction count of the
 // same process is the same to within 0.01% from run to run, once V8 is made deterministic:
-// `--predictable` (no concurrent GC or compile threads) and fixed hash and random seeds.
+// `--predictable` (no concurrent GC or compile threads) and fixed hash and random seeds; and with
+// `--no-opt`, no optimising compiles (below).
 // Slow (about 12 s a process), so bench/imports.mjs runs two at once; skipped without valgrind.
 import { spawn, spawnSync } from 'node:child_process'
 
-const nodeArgs = ['--predictable', '--hash-seed=1', '--random-seed=1', '--input-type=module', '-e']
+// `--no-opt`: with `--predictable`, TurboFan compiles on the main thread, inside the count, whenever
+// a function of the process turns hot; a few KB more code moves those compiles in or out of the
+// import (keepalive-agent's extra went from 5.8 M to 35.1 M between two builds; 15.4 M without).
+const nodeArgs = ['--predictable', '--no-opt', '--hash-seed=1', '--random-seed=1', '--input-type=module', '-e']
 
 /** Whether valgrind runs here. */
 export const haveValgrind = () => !spawnSync('valgrind', ['--version']).error

@@ -11,7 +11,7 @@ import { mariaDbMissing, startDatabase } from '../examples/storm/storm.mjs'
 import { runChildBenches } from './child-benches.mjs'
 import { measureDataApiLatency } from './data-api-latency.mjs'
 import { baselineOf, measureImports } from './imports.mjs'
-import { importGoals, renderImports, spliceImports } from './imports-report.mjs'
+import { importGoals, renderImports, spliceImportGoals, spliceImports } from './imports-report.mjs'
 import { describeMachine, waitForQuiet } from './machine.mjs'
 import { measureOverhead } from './overhead.mjs'
 import { judgeGoals, renderResults, table } from './report.mjs'
@@ -53,7 +53,8 @@ if (process.argv.includes('--imports')) {
   }
   mkdirSync(path.dirname(figuresFile), { recursive: true })
   writeFileSync(path.join(here, 'out', 'imports.json'), JSON.stringify({ ...alone, imports }, null, 2))
-  writeResults(spliceImports(readFileSync(resultsFile, 'utf8'), renderImports(imports, table, alone)))
+  const spliced = spliceImports(readFileSync(resultsFile, 'utf8'), renderImports(imports, table, alone))
+  writeResults(spliceImportGoals(spliced, importGoals(imports), alone.date))
   for (const g of importGoals(imports))
     console.log(`[${g.met ? 'met' : 'NOT met'}] ${g.goal}\n    ${g.measured}`)
   process.exit(0)

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { ConnectionOptions } from 'node:tls'
 import type { EventListener, OptionsSchema } from '@middy-downstream/core'
 
@@ -180,7 +179,10 @@ export const fingerprint = (options: ResolvedHttpResourcesOptions): string => {
     .sort()
     .map((key) => `${key}=${String(plain[key as keyof typeof plain])}`)
   if (tls) {
-    const digest = createHash('sha256')
+    // node:crypto as its CommonJS object: its ESM namespace reads every export, webcrypto included.
+    const digest = process
+      .getBuiltinModule('node:crypto')
+      .createHash('sha256')
       .update(JSON.stringify(describeTls(tls)))
       .digest('hex')
     fields.push(`tls=${digest}`)
