@@ -173,11 +173,11 @@ describe('statements', () => {
       const { query, execute } = connection
       connection.query = ((sql: string, values?: unknown) => {
         seen.push(`query ${sql}`)
-        return query.call(connection, sql, values as never)
+        return Reflect.apply(query, connection, [sql, values])
       }) as typeof connection.query
       connection.execute = ((sql: string, values?: unknown) => {
         seen.push(`execute ${sql}`)
-        return execute.call(connection, sql, values as never)
+        return Reflect.apply(execute, connection, [sql, values])
       }) as typeof connection.execute
       return connection
     }
