@@ -127,7 +127,8 @@ export class Scope<TClient> {
     } catch (error) {
       return Promise.reject(error)
     }
-    const ready = this.#released ? undefined : this.readyClient()
+    // After release there is none at hand: `client()` then rejects with ReleasedError.
+    const ready = this.readyClient()
     if (ready !== undefined) return this.run(operation, ready)
     return this.client().then((client) => this.run(operation, client))
   }

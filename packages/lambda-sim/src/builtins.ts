@@ -1,9 +1,8 @@
 /**
  * Node's modules that lambda-sim loads on first use, not at import. A test that imports the
- * package for `fakeContext` would otherwise load http, net, crypto, child_process,
- * worker_threads, os and module (about 120 M instructions, 50 ms of CPU on a slow machine, in every test file),
- * and an ESM import of `node:fs` builds its whole namespace, `fs.promises` and its streams
- * included.
+ * package for `fakeContext` would otherwise load http, net, crypto, child_process, worker_threads,
+ * os and module (about 110 M instructions, 45 ms of CPU on a slow machine, in every test file), and
+ * an ESM import of `node:fs` builds its whole namespace, `fs.promises` and its streams included.
  */
 export const fs = () => process.getBuiltinModule('node:fs')
 export const crypto = () => process.getBuiltinModule('node:crypto')

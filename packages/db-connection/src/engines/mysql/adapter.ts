@@ -60,7 +60,7 @@ export const mysqlAdapter = ({
 }: MysqlAdapterOptions): ConnectionAdapter<Connection> => ({
   connect: async ({ secret, timeoutMs }) => {
     const connection = await createConnection({
-      // mysql2's `trace` captures a stack for every statement (4–8 µs each, measured in pnpm
+      // mysql2's `trace` captures a stack for every statement (5–8 µs each, measured in pnpm
       // bench) to show the caller in a driver error; the error this package throws already
       // carries the caller's async stack, with the driver's error as its cause.
       trace: false,
