@@ -1,5 +1,6 @@
 import type { Deadline } from './deadline.js'
 import { DeadlineSet } from './deadline-set.js'
+import { LazyTimer } from './lazy-timer.js'
 
 /**
  * The deadline guard of one shared, multiplexed client (Redis, MongoDB): one unreferenced timer
@@ -17,9 +18,7 @@ export class DeadlineGuard {
   /** The deadlines of the invocations using the client now. */
   readonly deadlines = new DeadlineSet()
   readonly #onExpired: (dueAt: number) => void
-  #timer?: NodeJS.Timeout
-  /** When the pending timer fires (epoch ms). */
-  #dueAt = 0
+  readonly #timer = new LazyTimer(() => this.#fire())
 
   /** `onExpired` gets the deadline that passed (epoch ms): a much later call slept through a freeze. */
   constructor(onExpired: (dueAt: number) => void) {
@@ -39,40 +38,25 @@ export class DeadlineGuard {
 
   /** Stops the timer for good (the client is disposed). */
   dispose(): void {
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+    this.#timer.cancel()
   }
 
-  /**
-   * Makes sure a timer fires no later than the latest deadline. A pending timer that fires earlier
-   * is left alone: on firing it looks again and waits for the rest. Back-to-back invocations, each
-   * with a later deadline, so keep one timer instead of setting and clearing one twice each.
-   */
+  /** Makes sure the timer fires no later than the latest deadline (see `LazyTimer`). */
   #schedule(): void {
     const latest = this.deadlines.latest()
-    if (!latest?.bounded) return
-    if (this.#timer !== undefined && this.#dueAt <= latest.expiresAt) return
-    this.#arm(latest.expiresAt)
-  }
-
-  #arm(dueAt: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#dueAt = dueAt
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, dueAt - Date.now()))
-    this.#timer.unref()
+    if (latest?.bounded) this.#timer.fireBy(latest.expiresAt)
   }
 
   #fire(): void {
-    this.#timer = undefined
     const latest = this.deadlines.latest()
     if (!latest?.bounded) return
     if (latest.expired) this.#onExpired(latest.expiresAt)
-    else this.#arm(latest.expiresAt)
+    else this.#timer.fireBy(latest.expiresAt)
   }
 
   /** `armed`: whether the guard would act, now that invocations with a deadline use the client. */
   toJSON(): object {
     const latest = this.deadlines.latest()
-    return { invocations: this.deadlines.size, armed: this.#timer !== undefined && latest?.bounded === true }
+    return { invocations: this.deadlines.size, armed: this.#timer.pending && latest?.bounded === true }
   }
 }

@@ -12,6 +12,7 @@ export {
 export { Deadline } from './deadline.js'
 export { DeadlineGuard } from './deadline-guard.js'
 export { DeadlineSet } from './deadline-set.js'
+export { DeadlineWatch, type DeadlineWatcher } from './deadline-watch.js'
 export {
   AuthenticationError,
   CapacityError,
@@ -35,6 +36,7 @@ export {
   type LifecycleEvent,
   type LifecycleEventType,
 } from './events.js'
+export { LazyTimer } from './lazy-timer.js'
 export {
   announceBudget,
   type ConnectionBudget,

@@ -12,8 +12,12 @@ export interface ScopeHooks<THandle> {
    * Returns the handle, or a promise of it: a client at hand is returned as is, without a turn.
    */
   acquire(): unknown
-  /** Cleans up after the invocation, once; `outcome` says whether the handler threw. Never throws. */
-  release(outcome: 'success' | 'error'): Promise<void>
+  /**
+   * Cleans up after the invocation, once; `outcome` says whether the handler threw. Returns a
+   * promise only when there is something to wait for; a throw or a rejection is reported as an
+   * `error` event, never to the handler.
+   */
+  release(outcome: 'success' | 'error'): Promise<void> | undefined
 }
 
 export interface ManagedMiddlewareSpec<THandle> {
@@ -59,17 +63,25 @@ interface OpenScope {
 export const createManagedMiddleware = <THandle>(spec: ManagedMiddlewareSpec<THandle>): MiddlewareObj => {
   const open: OpenScope[] = []
 
-  const finish = async (request: Request, outcome: 'success' | 'error') => {
+  const releaseFailed = (error: unknown) =>
+    spec.events.emit({ type: 'error', reason: 'release', error: describeError(error) })
+
+  /**
+   * Releases the request's scope. Not async: a release with nothing to wait for (most) returns
+   * nothing, and Middy 7 then skips the turns of awaiting a promise.
+   */
+  const finish = (request: Request, outcome: 'success' | 'error'): Promise<void> | undefined => {
     let index = open.length - 1
     while (index >= 0 && open[index]?.request !== request) index -= 1
-    if (index < 0) return
+    if (index < 0) return undefined
     const scope = open[index] as OpenScope
     const last = open.pop() as OpenScope
     if (index < open.length) open[index] = last
     try {
-      await scope.hooks.release(outcome)
+      return scope.hooks.release(outcome)?.catch(releaseFailed)
     } catch (error) {
-      spec.events.emit({ type: 'error', reason: 'release', error: describeError(error) })
+      releaseFailed(error)
+      return undefined
     }
   }
 
@@ -82,18 +94,30 @@ export const createManagedMiddleware = <THandle>(spec: ManagedMiddlewareSpec<THa
     }
   }
 
+  /** Opens the request's scope and puts its handle on the context; a promise only for an eager acquire. */
+  const start = (request: Request): Promise<void> | undefined => {
+    const deadline = Deadline.fromContext(request.context, spec.marginMs)
+    const hooks = spec.begin(request, deadline, invocationIdsOf(request.context))
+    open.push({ request, hooks: hooks as ScopeHooks<unknown>, deadline })
+    const context = request.context as unknown as Record<string, unknown>
+    const lazy = 'handle' in hooks
+    if (lazy && !spec.eager) {
+      context[spec.contextKey] = hooks.handle
+      return undefined
+    }
+    const acquired = hooks.acquire()
+    const put = (handle: unknown) => {
+      context[spec.contextKey] = lazy ? hooks.handle : handle
+    }
+    if (acquired instanceof Promise) return acquired.then(put)
+    put(acquired)
+    return undefined
+  }
+
   return {
     name: spec.name,
-    before: async (request) => {
-      if (open.length > 0) await sweep()
-      const deadline = Deadline.fromContext(request.context, spec.marginMs)
-      const hooks = spec.begin(request, deadline, invocationIdsOf(request.context))
-      open.push({ request, hooks: hooks as ScopeHooks<unknown>, deadline })
-      const lazy = 'handle' in hooks
-      const acquired = lazy && !spec.eager ? hooks.handle : hooks.acquire()
-      const handle = acquired instanceof Promise ? await acquired : acquired
-      ;(request.context as unknown as Record<string, unknown>)[spec.contextKey] = lazy ? hooks.handle : handle
-    },
+    // Not async, like `after`: Middy 7 awaits only what is a promise.
+    before: (request) => (open.length > 0 ? sweep().then(() => start(request)) : start(request)),
     after: (request) => finish(request, 'success'),
     onError: (request) => finish(request, 'error'),
   }

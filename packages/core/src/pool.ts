@@ -2,6 +2,7 @@ import type { ConnectFailure, ConnectionAdapter } from './adapter.js'
 import type { BackoffStrategy } from './backoff.js'
 import { CredentialSource, type SecretSource } from './credentials.js'
 import type { Deadline } from './deadline.js'
+import { DeadlineWatch } from './deadline-watch.js'
 import { AuthenticationError, CapacityError, ClosedError, ConnectError, DeadlineError } from './errors.js'
 import { describeError, type EventSink, type LifecycleEvent } from './events.js'
 import { RetryGaveUp, retryWithin } from './retry.js'
@@ -78,6 +79,8 @@ export class ClientPool<TClient> {
   private nextSlotId = 1
   private disposed = false
   private readonly credentials: CredentialSource
+  /** The deadline guard of the scopes using this pool's clients (one timer for all). */
+  readonly deadlineWatch = new DeadlineWatch()
 
   constructor(readonly options: PoolOptions<TClient>) {
     this.credentials = new CredentialSource(options.secret)
@@ -257,6 +260,7 @@ export class ClientPool<TClient> {
   /** Closes every client for good, bounded in time; later use fails with `ClosedError`. */
   async dispose(): Promise<void> {
     this.disposed = true
+    this.deadlineWatch.dispose()
     await Promise.all(this.slots.map((slot) => this.close(slot, 'dispose')))
     for (const waiter of this.waiters.splice(0)) waiter.resolve()
   }

@@ -1,5 +1,6 @@
 import type { SecretSource } from './credentials.js'
 import type { Deadline } from './deadline.js'
+import type { DeadlineWatcher } from './deadline-watch.js'
 import { ReleasedError } from './errors.js'
 import type { ClientPool, Slot } from './pool.js'
 
@@ -24,17 +25,18 @@ export interface ScopeInfo {
  * nothing), and is released exactly once. After release every use fails at once with
  * `ReleasedError` and touches nothing: no slot taken, no connection opened, nothing sent.
  *
- * While the client is in use, a guard timer (unreferenced) waits for the deadline: an operation
- * still in flight then gets its client destroyed at once, so no answer arrives later for a reader
- * that is gone and no socket holds the process.
+ * Once the client is in use, the pool's deadline watch (one unreferenced timer for all scopes)
+ * waits for the deadline: an operation still in flight then gets its client destroyed at once, so
+ * no answer arrives later for a reader that is gone and no socket holds the process.
  */
-export class Scope<TClient> {
+export class Scope<TClient> implements DeadlineWatcher {
   #slot?: Slot<TClient>
   #acquiring?: Promise<TClient>
   /** The client `acquire` handed out, for `clientNow`. */
   #ready?: TClient
   #released = false
-  #guard?: NodeJS.Timeout
+  /** In the pool's deadline watch: from the first operation until release. */
+  #watched = false
   /** A raw client was handed out: its sockets stay referenced until release. */
   #held = false
   /** Operations started and not yet settled. */
@@ -127,8 +129,9 @@ export class Scope<TClient> {
     } catch (error) {
       return Promise.reject(error)
     }
-    // After release there is none at hand: `client()` then rejects with ReleasedError.
-    const ready = this.readyClient()
+    // Held already, or warm in the pool (an invocation's first operation, back to back with the
+    // last). After release there is none at hand: `client()` then rejects with ReleasedError.
+    const ready = this.clientNow()
     if (ready !== undefined) return this.run(operation, ready)
     return this.client().then((client) => this.run(operation, client))
   }
@@ -159,7 +162,10 @@ export class Scope<TClient> {
   begin(): void {
     this.inFlight += 1
     if (this.inFlight === 1) this.updateRef()
-    if (!this.#guard && this.deadline.bounded) this.armGuard()
+    if (!this.#watched) {
+      this.#watched = true
+      this.pool.deadlineWatch.watch(this)
+    }
   }
 
   end(): void {
@@ -207,28 +213,32 @@ export class Scope<TClient> {
   /**
    * Gives the client back, once: kept for the next invocation (reset first when `dirty`), closed
    * gracefully, or destroyed. An operation still in flight makes the client's state unknown: it is
-   * destroyed whatever the disposition. Later calls do nothing.
+   * destroyed whatever the disposition. Later calls do nothing. Returns a promise only when there
+   * is something to wait for (a close or a reset): a kept client is given back at once, without
+   * the turns a promise costs every invocation.
    */
-  async release(disposition: ReleaseDisposition, reason: string): Promise<void> {
-    if (this.#released) return
+  release(disposition: ReleaseDisposition, reason: string): Promise<void> | undefined {
+    if (this.#released) return undefined
     this.#released = true
-    clearTimeout(this.#guard)
-    this.#guard = undefined
+    if (this.#watched) this.pool.deadlineWatch.unwatch(this)
     const slot = this.#slot
     this.#acquiring = undefined
     this.#ready = undefined
     this.#slot = undefined
-    if (!slot) return
+    if (!slot) return undefined
+    const { pool } = this
+    let pending: Promise<void> | undefined
     try {
-      if (this.inFlight > 0) this.pool.discard(slot, 'released-with-operation-in-flight')
+      if (this.inFlight > 0) pool.discard(slot, 'released-with-operation-in-flight')
       // A shared client still used by another in-flight invocation is closed by the last one.
-      else if (slot.holders > 1) return
-      else if (disposition === 'close') await this.pool.close(slot, reason)
-      else if (disposition === 'destroy') this.pool.discard(slot, reason)
-      else if (this.dirty) await this.pool.reset(slot, this.deadline)
+      else if (slot.holders > 1) pending = undefined
+      else if (disposition === 'close') pending = pool.close(slot, reason)
+      else if (disposition === 'destroy') pool.discard(slot, reason)
+      else if (this.dirty) pending = pool.reset(slot, this.deadline)
     } finally {
-      this.pool.giveBack(slot)
+      if (pending === undefined) pool.giveBack(slot)
     }
+    return pending?.finally(() => pool.giveBack(slot))
   }
 
   private releasedError(what = 'the client'): ReleasedError {
@@ -240,15 +250,9 @@ export class Scope<TClient> {
     )
   }
 
-  private armGuard(): void {
-    this.#guard = setTimeout(
-      () => {
-        this.#guard = undefined
-        if (this.inFlight > 0 && this.#slot) this.pool.discard(this.#slot, 'deadline')
-      },
-      Math.max(0, this.deadline.remaining()),
-    )
-    this.#guard.unref()
+  /** @internal The deadline passed (the pool's watch calls it): in-flight work loses its client. */
+  deadlinePassed(): void {
+    if (this.inFlight > 0 && this.#slot) this.pool.discard(this.#slot, 'deadline')
   }
 
   private async acquire(): Promise<TClient> {

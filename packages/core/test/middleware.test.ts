@@ -86,6 +86,45 @@ describe('createManagedMiddleware: release on every path', () => {
   })
 })
 
+describe('createManagedMiddleware: no promise where nothing is waited for', () => {
+  /** A backend whose release has nothing to wait for unless told to, like a kept SQL connection. */
+  const syncBackend = (events: EventSink, releaseWith: () => Promise<void> | undefined) =>
+    createManagedMiddleware<{ id: number }>({
+      name: 'test',
+      contextKey: 'thing',
+      events,
+      marginMs: 0,
+      eager: false,
+      begin: () => ({ handle: { id: 1 }, acquire: () => ({ id: 1 }), release: releaseWith }),
+    })
+  const request = () => ({ event: {}, context: {}, response: undefined, error: undefined, internal: {} })
+
+  test('a lazy before and a release with nothing to wait for return nothing (Middy 7 then awaits nothing)', () => {
+    const middleware = syncBackend(new EventSink('test', 'k'), () => undefined)
+    const req = request()
+    expect(middleware.before?.(req as never)).toBeUndefined()
+    expect((req.context as { thing?: unknown }).thing).toEqual({ id: 1 })
+    expect(middleware.after?.(req as never)).toBeUndefined()
+  })
+
+  test("a release that throws or rejects becomes an error event, never the handler's error", async () => {
+    const events = new EventSink('test', 'k')
+    const seen: string[] = []
+    events.subscribe((event) => seen.push(`${event.type} ${event.error?.message}`))
+    const throwing = syncBackend(events, () => {
+      throw new Error('sync boom')
+    })
+    const rejecting = syncBackend(events, () => Promise.reject(new Error('async boom')))
+    for (const middleware of [throwing, rejecting]) {
+      const handler = middy()
+        .use(middleware)
+        .handler(async () => 'ok')
+      expect(await handler({}, {} as never)).toBe('ok')
+    }
+    expect(seen).toEqual(['error sync boom', 'error async boom'])
+  })
+})
+
 describe('options and clocks', () => {
   test('a clock that returns NaN is no clock', () => {
     const context = { getRemainingTimeInMillis: () => Number.NaN }

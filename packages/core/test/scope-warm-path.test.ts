@@ -35,6 +35,19 @@ describe('Scope.clientNow: the client at hand, without waiting', () => {
     await expect(scope.client()).rejects.toBeInstanceOf(ReleasedError)
   })
 
+  test("an invocation's first operation on a warm client starts at once, without a turn", async () => {
+    const { pool, client } = await warmPool()
+    const scope = new Scope(pool, Deadline.none(), info)
+    let ranOn: unknown
+    const pending = scope.use(async (c) => {
+      ranOn = c
+      return 'done'
+    })
+    expect(ranOn).toBe(client)
+    await expect(pending).resolves.toBe('done')
+    await scope.release('keep', 'test')
+  })
+
   test('a client due for validation is not handed out at once: client() pings it first', async () => {
     const { pool, state } = await warmPool({ validateAfterIdleMs: 0 })
     slotOf(pool).lastUsedAt = Date.now()

@@ -64,6 +64,56 @@ describe('Scope: one invocation, released exactly once', () => {
     await scope.release('keep', 'done')
   })
 
+  test("back-to-back invocations share the pool's one deadline timer: none is set per invocation", async () => {
+    const { adapter } = fakeBackend()
+    const pool = makePool(adapter)
+    // The first invocation connects (the connect has its own timeout): count after it.
+    const first = new Scope(pool, Deadline.none(), info)
+    await first.client()
+    await first.release('keep', 'done')
+    const realSetTimeout = globalThis.setTimeout
+    let timers = 0
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      timers += 1
+      return realSetTimeout(...args)
+    }) as typeof setTimeout
+    try {
+      for (let i = 0; i < 50; i++) {
+        const scope = new Scope(pool, new Deadline(Date.now() + 60_000 + i), info)
+        await scope.use(async () => i)
+        await scope.release('keep', 'done')
+      }
+    } finally {
+      globalThis.setTimeout = realSetTimeout
+    }
+    expect(timers).toBe(1)
+    expect(pool.deadlineWatch.size).toBe(0)
+  })
+
+  test('a kept client is given back at once, with nothing to await; a close or a reset is awaited', async () => {
+    const { adapter } = fakeBackend()
+    let resets = 0
+    adapter.reset = async () => {
+      resets += 1
+    }
+    const pool = makePool(adapter)
+    const kept = new Scope(pool, Deadline.none(), info)
+    await kept.client()
+    expect(kept.release('keep', 'done')).toBeUndefined()
+    // The only slot is free now, before any turn.
+    const dirty = new Scope(pool, Deadline.none(), info)
+    expect(dirty.clientNow()).toBeDefined()
+    dirty.dirty = true
+    const resetting = dirty.release('keep', 'dirty')
+    expect(resetting).toBeInstanceOf(Promise)
+    await resetting
+    expect(resets).toBe(1)
+    const closing = new Scope(pool, Deadline.none(), info)
+    await closing.client()
+    await expect(closing.release('close', 'policy')).resolves.toBeUndefined()
+    expect(pool.size).toBe(0)
+  })
+
   test('a dirty client is reset at release; one that cannot be reset is destroyed', async () => {
     const { adapter, state } = fakeBackend()
     let resets = 0

@@ -43,40 +43,45 @@ const decideWithStatements = async <TConn>(
   }
 }
 
-/** Releases one invocation's connection according to the policy, exactly once; never throws. */
-const releaseSession = async <TConn>(
+/**
+ * Releases one invocation's connection according to the policy, exactly once. Returns a promise
+ * only when the release has something to wait for (a capacity read, a close, a reset): most
+ * invocations keep their connection, decided and given back without a turn.
+ */
+const releaseSession = <TConn>(
   managed: ManagedSqlConnection<TConn, unknown, unknown, unknown>,
   shared: SessionShared<TConn>,
   outcome: 'success' | 'error',
-): Promise<void> => {
-  const { scope, state, engine, events } = shared
-  if (scope.released) return
+): Promise<void> | undefined => {
+  const { scope, state, engine } = shared
+  if (scope.released) return undefined
   const connection = scope.current
-  if (!scope.acquired || connection === undefined) {
-    // Never used, or dropped during the invocation (lost, timed out): nothing left to clean up.
-    await scope.release('keep', 'discarded')
-    return
-  }
+  // Never used, or dropped during the invocation (lost, timed out): nothing left to clean up.
+  if (!scope.acquired || connection === undefined) return scope.release('keep', 'discarded')
   // Uncommitted work of a throwing handler, or a raw connection's unknown state, must not reach
   // the next invocation: the reset at release rolls back and clears the session.
   if (outcome === 'error' || state.rawTaken || state.inTransaction) scope.dirty = true
   if (state.rawTaken && engine.currentUser && engine.currentUser(connection) !== managed.user) {
-    events.emit(
-      { type: 'release', clientId: scope.clientId, action: 'destroy', reason: 'user-changed' },
-      scope.info.invocation,
-    )
-    await scope.release('destroy', 'user-changed')
-    return
+    return applyDecision(shared, { disposition: 'destroy', reason: 'user-changed' })
   }
   const underPressure = scope.takePressureSignal()
-  const { disposition, reason } =
-    managed.decider.decideNow(scope.deadline, underPressure) ??
-    (await decideWithStatements(managed, scope, connection, underPressure))
+  const now = managed.decider.decideNow(scope.deadline, underPressure)
+  if (now) return applyDecision(shared, now)
+  return decideWithStatements(managed, scope, connection, underPressure).then((decision) =>
+    applyDecision(shared, decision),
+  )
+}
+
+/** Says what the release decided (the `release` event), then gives the connection back so. */
+const applyDecision = <TConn>(
+  { scope, events }: SessionShared<TConn>,
+  { disposition, reason }: ReleaseDecision,
+): Promise<void> | undefined => {
   events.emit(
     { type: 'release', clientId: scope.clientId, action: disposition, reason },
     scope.info.invocation,
   )
-  await scope.release(disposition, reason)
+  return scope.release(disposition, reason)
 }
 
 /**

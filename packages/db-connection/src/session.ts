@@ -381,10 +381,10 @@ export class SqlSession<TConn = unknown, THeader = never> extends Statements<THe
 
 /** A session used without Middy: call `release()` when the invocation is done. */
 export class ReleasableSqlSession<TConn = unknown, THeader = never> extends SqlSession<TConn, THeader> {
-  readonly #releaser: (outcome: 'success' | 'error') => Promise<void>
+  readonly #releaser: (outcome: 'success' | 'error') => Promise<void> | undefined
 
   /** @internal */
-  constructor(shared: Shared<TConn>, releaser: (outcome: 'success' | 'error') => Promise<void>) {
+  constructor(shared: Shared<TConn>, releaser: (outcome: 'success' | 'error') => Promise<void> | undefined) {
     super(shared)
     this.#releaser = releaser
   }
@@ -394,7 +394,11 @@ export class ReleasableSqlSession<TConn = unknown, THeader = never> extends SqlS
    * is rolled back. Never throws. Afterwards every use of this session fails with `ReleasedError`.
    */
   release(outcome: 'success' | 'error' = 'success'): Promise<void> {
-    return this.#releaser(outcome)
+    try {
+      return Promise.resolve(this.#releaser(outcome))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 }
 
