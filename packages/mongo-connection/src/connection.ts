@@ -207,8 +207,15 @@ class InvocationScope implements HandleOwner {
     return client
   }
 
-  async release(outcome: 'success' | 'error', disposition = this.connection.options.release): Promise<void> {
-    if (this.done) return
+  /**
+   * Gives the client back, once. A promise only when there is something to wait for (a close, a
+   * reset): a kept client is given back at once, without a turn.
+   */
+  release(
+    outcome: 'success' | 'error',
+    disposition = this.connection.options.release,
+  ): Promise<void> | undefined {
+    if (this.done) return undefined
     this.done = true
     this.connection.forget(this)
     if (this.holding) {
@@ -217,19 +224,21 @@ class InvocationScope implements HandleOwner {
       this.shared.guard.leave(this.deadline)
     }
     this.holding = false
-    if (!this.lease.acquired) {
-      await this.lease.release(disposition, outcome)
-      return
-    }
+    if (!this.lease.acquired) return this.lease.release(disposition, outcome)
     const clientId = this.lease.clientId
     // A cursor or session left open: core resets the client (closes them) if no one else holds it.
     if (this.current && hasLeftovers(this.current)) this.lease.dirty = true
-    await this.lease.release(disposition, outcome)
-    this.shared.lastReleasedAt = Date.now()
-    this.shared.events.emit(
-      { type: 'release', clientId, action: disposition, reason: outcome },
-      this.lease.info.invocation,
-    )
+    const pending = this.lease.release(disposition, outcome)
+    const announce = () => {
+      this.shared.lastReleasedAt = Date.now()
+      this.shared.events.emit(
+        { type: 'release', clientId, action: disposition, reason: outcome },
+        this.lease.info.invocation,
+      )
+    }
+    if (pending !== undefined) return pending.then(announce)
+    announce()
+    return undefined
   }
 
   fail(error: unknown): unknown {

@@ -46,7 +46,7 @@ export interface HandleOwner {
   readonly client: MongoClient
   readonly db: Db
   readonly signal: AbortSignal
-  release(outcome: 'success' | 'error', disposition?: MongoReleasePolicy): Promise<void>
+  release(outcome: 'success' | 'error', disposition?: MongoReleasePolicy): Promise<void> | undefined
   fail(error: unknown): unknown
   /** What a logged handle shows: never the client (its options hold the password). */
   describe(): object
@@ -94,7 +94,9 @@ export class ScopedMongoHandle implements MongoLease {
     return this.#owner.signal
   }
 
-  release = (disposition?: MongoReleasePolicy): Promise<void> => this.#owner.release('success', disposition)
+  release = async (disposition?: MongoReleasePolicy): Promise<void> => {
+    await this.#owner.release('success', disposition)
+  }
 
   fail = (error: unknown): unknown => this.#owner.fail(error)
 

@@ -134,8 +134,20 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
    * A client whose connection is stale (a command timed out), closed, still connecting, or in
    * subscriber or monitor mode is always dropped. Never throws.
    */
-  async release(): Promise<void> {
-    if (!this.entered) return
+  release(): Promise<void> {
+    try {
+      return Promise.resolve(this.releaseNow())
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * @internal `release()` for the middleware: a promise only when there is something to wait for
+   * (a QUIT, a reset); a kept client is given back at once, without a turn.
+   */
+  releaseNow(): Promise<void> | undefined {
+    if (!this.entered) return undefined
     this.entered = false
     const { manager } = this
     manager.leave(this.deadline)
@@ -154,12 +166,16 @@ export class RedisScope<TClient extends RedisClient = DefaultRedis> {
       }
     }
     const clientId = this.lease.clientId
-    await this.lease.release(disposition, reason)
+    const pending = this.lease.release(disposition, reason)
     const action = disposition === 'close' ? 'quit' : disposition === 'destroy' ? 'disconnect' : 'keep'
-    manager.events.emit(
-      { type: 'release', ...(clientId === undefined ? {} : { clientId }), action, reason },
-      this.lease.info.invocation,
-    )
+    const announce = () =>
+      manager.events.emit(
+        { type: 'release', ...(clientId === undefined ? {} : { clientId }), action, reason },
+        this.lease.info.invocation,
+      )
+    if (pending !== undefined) return pending.then(announce)
+    announce()
+    return undefined
   }
 
   /** What a logged scope shows: no client, no settings, no secret. */

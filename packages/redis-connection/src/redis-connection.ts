@@ -80,7 +80,7 @@ export function redisConnection(
       const scope = managed.begin(deadline, ids)
       return {
         acquire: () => (eager ? scope.connected() : (scope.clientNow() ?? scope.client())),
-        release: () => scope.release(),
+        release: () => scope.releaseNow(),
       }
     },
   })

@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { inspect } from 'node:util'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
-import middy from '@middy/core'
+import middy, { type MiddlewareObj } from '@middy/core'
 import { fakeContext } from '@middy-downstream/lambda-sim'
 import type { InvariantFixture } from './fixture.js'
 
@@ -191,6 +191,19 @@ export const runInvariantSuite = <THandle>(fixture: InvariantFixture<THandle>): 
       // The connection was dropped at the deadline: the next invocation gets a working client.
       const ok = handlerWith((handle) => fixture.use(handle))
       await expect(ok({}, context())).resolves.toBeTruthy()
+    })
+
+    test('a warm invocation that keeps its client gives it back at once: after returns nothing to await', async () => {
+      const warm = handlerWith((handle) => fixture.use(handle))
+      await warm({}, context())
+      const middleware = made.middleware as unknown as Required<MiddlewareObj>
+      const request = { event: {}, context: context(), response: undefined, error: undefined, internal: {} }
+      await middleware.before(request as never)
+      await fixture.use(handleOf(request.context))
+      // Middy 7 awaits only a promise: a kept client costs the invocation no turn.
+      expect(middleware.after(request as never)).toBeUndefined()
+      const late = await fixture.use(handleOf(request.context)).catch((error: unknown) => error)
+      expect(errorName(late)).toBe('ReleasedError')
     })
 
     test('after release no socket of ours holds the process', async () => {
