@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 
 export const childBenchPackages = [
+  'db-connection',
   'redis-connection',
   'mongo-connection',
   'keepalive-agent',
@@ -32,7 +33,7 @@ const run = (script, cwd, timeoutMs) =>
   })
 
 /** Runs each package's bench/overhead.mjs that exists; never throws. */
-export const runChildBenches = async ({ root, timeoutMs = 90_000, onStart } = {}) => {
+export const runChildBenches = async ({ root, timeoutMs = 180_000, onStart } = {}) => {
   const results = []
   for (const name of childBenchPackages) {
     const script = path.join(root, 'packages', name, 'bench', 'overhead.mjs')

@@ -278,10 +278,17 @@ export class ClientPool<TClient> {
       if (this.slots.length === 0) this.slots.push(new Slot(this.nextSlotId++))
       return this.slots[0]
     }
-    // Most recently used first: its connection is the likeliest to be warm.
-    const free = this.slots.filter((s) => s.holders === 0).sort((a, b) => b.lastUsedAt - a.lastUsedAt)
-    const withClient = free.find((s) => s.client !== undefined)
-    if (withClient ?? free[0]) return withClient ?? free[0]
+    // The free slot used most recently, one with a client first: its connection is the likeliest
+    // to be warm. A loop, not filter and sort: this runs every invocation.
+    let withClient: Slot<TClient> | undefined
+    let empty: Slot<TClient> | undefined
+    for (const slot of this.slots) {
+      if (slot.holders !== 0) continue
+      if (slot.client !== undefined) {
+        if (!withClient || slot.lastUsedAt > withClient.lastUsedAt) withClient = slot
+      } else if (!empty || slot.lastUsedAt > empty.lastUsedAt) empty = slot
+    }
+    if (withClient ?? empty) return withClient ?? empty
     if (this.slots.length < this.options.maxClients) {
       const slot = new Slot<TClient>(this.nextSlotId++)
       this.slots.push(slot)

@@ -318,7 +318,7 @@ export class SqlSession<TConn = unknown, THeader = never> extends Statements<THe
     options: StatementOptions,
   ): Promise<SqlResult<T, THeader>> {
     const { engine, scope } = this.#shared
-    scope.assertLive(`context.db.${kind}`)
+    scope.assertLive(kind === 'query' ? 'context.db.query' : 'context.db.execute')
     // A statement outside `tx` while a transaction is open would join it on the same connection.
     this.refuseInsideTransaction('a transaction is open: run statements through its tx handle')
     noteSessionState(this.#shared as Shared<unknown>, kind, sql)

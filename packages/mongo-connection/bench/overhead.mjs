@@ -113,7 +113,7 @@ const pair = (n) => ({
 })
 const split = await cpuSplit(
   { one: pair(1), eleven: pair(11) },
-  { contextOf: fakeContext, rounds: 15, invocations: 300 },
+  { contextOf: fakeContext, rounds: 25, invocations: 300 },
 )
 printSplit('mongo-connection', 'findOne', split)
 await childRaw.close()

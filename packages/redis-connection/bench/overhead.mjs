@@ -115,7 +115,7 @@ try {
       })
       split = await cpuSplit(
         { one: pair(1), eleven: pair(11) },
-        { contextOf: fakeContext, rounds: 11, invocations: 600 },
+        { contextOf: fakeContext, rounds: 25, invocations: 1000 },
       )
     }
     raw.disconnect()

@@ -1,4 +1,5 @@
 import { type ConnectFailure, isNetworkErrorCode } from '@middy-downstream/core'
+import { rememberTest } from '../../memo.js'
 
 interface MysqlError {
   code?: string
@@ -46,4 +47,4 @@ export const isQueryTimeout = (error: unknown): boolean =>
 const sessionChanging =
   /^\s*(?:SET\b|USE\b|LOCK\b|UNLOCK\b|BEGIN\b|START\b|XA\b|PREPARE\b|HANDLER\b|SAVEPOINT\b|CREATE\s+TEMPORARY\b)|GET_LOCK\s*\(|@\s*[A-Za-z_`'"]|\bTEMPORARY\b/i
 
-export const changesSession = (sql: string): boolean => sessionChanging.test(sql)
+export const changesSession = rememberTest((sql) => sessionChanging.test(sql))

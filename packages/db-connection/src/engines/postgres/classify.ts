@@ -1,5 +1,6 @@
 import { type ConnectFailure, isNetworkErrorCode } from '@middy-downstream/core'
 import type { StatementFailure } from '../../engine.js'
+import { rememberTest } from '../../memo.js'
 
 interface PgError {
   code?: string
@@ -50,4 +51,4 @@ export const statementFailure = (error: unknown): StatementFailure => {
 const sessionChanging =
   /^\s*(?:SET\b|RESET\b|LISTEN\b|PREPARE\b|DECLARE\b|BEGIN\b|START\b|LOCK\b|SAVEPOINT\b|CREATE\s+(?:LOCAL\s+|GLOBAL\s+)?TEMP)|pg_advisory_lock|pg_advisory_xact_lock|set_config\s*\(|\bTEMP(?:ORARY)?\s+TABLE\b/i
 
-export const changesSession = (sql: string): boolean => sessionChanging.test(sql)
+export const changesSession = rememberTest((sql) => sessionChanging.test(sql))
