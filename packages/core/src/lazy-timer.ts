@@ -4,7 +4,8 @@
  * than a new request is left alone: when it fires, its owner looks again and asks for the rest.
  * Back-to-back invocations, each with a later deadline, so keep one timer instead of setting and
  * clearing one each (a setTimeout and its clearTimeout cost about as much as a warm invocation's
- * own bookkeeping).
+ * own bookkeeping). A pending timer set by another `setTimeout` than today's (a test's fake timers,
+ * since uninstalled, which would never fire it) is not trusted: it is replaced.
  *
  * @example
  * const timer = new LazyTimer(() => expireWhatIsDue())
@@ -15,6 +16,8 @@ export class LazyTimer {
   #timer?: NodeJS.Timeout
   /** When the pending timer fires (epoch ms). */
   #dueAt = 0
+  /** The `setTimeout` that set it: one of fake timers (a test's) never fires once they are gone. */
+  #setBy?: typeof setTimeout
 
   constructor(onFire: () => void) {
     this.#onFire = onFire
@@ -22,11 +25,12 @@ export class LazyTimer {
 
   /** Makes sure the timer fires at `dueAt` (epoch ms) or earlier. */
   fireBy(dueAt: number): void {
-    if (this.#timer !== undefined && this.#dueAt <= dueAt) return
+    if (this.#timer !== undefined && this.#dueAt <= dueAt && this.#setBy === setTimeout) return
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#dueAt = dueAt
+    this.#setBy = setTimeout
     this.#timer = setTimeout(() => this.#fire(), Math.max(0, dueAt - Date.now()))
-    this.#timer.unref()
+    this.#timer.unref?.()
   }
 
   get pending(): boolean {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from '@jest/globals'
+import { afterEach, describe, expect, jest, test } from '@jest/globals'
 import { Deadline, DeadlineWatch, type DeadlineWatcher, LazyTimer } from '../src/index.js'
 
 /** A watcher that records when it was told its deadline passed. */
@@ -53,6 +53,21 @@ describe('LazyTimer: one timer that fires no later than asked', () => {
     timer.fireBy(now + 60_000)
     timer.cancel()
     expect(timer.pending).toBe(false)
+  })
+})
+
+describe('LazyTimer under fake timers', () => {
+  test('a timer set under fake timers is not trusted once real timers are back', async () => {
+    let fired = 0
+    const timer = new LazyTimer(() => {
+      fired += 1
+    })
+    jest.useFakeTimers()
+    timer.fireBy(Date.now() + 10)
+    jest.useRealTimers()
+    // A later request would keep a real pending timer; the fake one would never fire.
+    timer.fireBy(Date.now() + 20)
+    await until(() => fired === 1, 'the timer set after the fake timers were gone')
   })
 })
 
