@@ -10,9 +10,16 @@ import { spawn, spawnSync } from 'node:child_process'
 // `--no-opt`: with `--predictable`, TurboFan compiles on the main thread, inside the count, whenever
 // a function of the process turns hot; a few KB more code moves those compiles in or out of the
 // import (keepalive-agent's extra went from 5.8 M to 35.1 M between two builds; 15.4 to 15.7 M without).
+// No garbage collection inside the count either: a collection starts when the process's heap
+// crosses a threshold, wherever that falls, so a few KB more code moved a whole incremental
+// mark-compact (~47 M) into downstream-guard's import between two builds, and scavenges moved a
+// few M either way. The initial sizes below hold everything an import allocates; the count is
+// then the import's own work (read, parse, compile, run), the same from build to build.
 const nodeArgs = [
   '--predictable',
   '--no-opt',
+  '--initial-old-space-size=128',
+  '--min-semi-space-size=64',
   '--hash-seed=1',
   '--random-seed=1',
   '--input-type=module',

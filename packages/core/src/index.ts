@@ -73,5 +73,5 @@ export {
 } from './retry-budget.js'
 export { type ReleaseDisposition, Scope, type ScopeInfo } from './scope.js'
 export { redact, redactError, rememberedSecretCount, rememberSecret } from './secrets.js'
-export { settleWithin, sleep, withTimeout, yieldToEventLoop } from './sleep.js'
+export { type SettleHooks, settleWithin, sleep, withHooks, withTimeout, yieldToEventLoop } from './sleep.js'
 export { warnOnce } from './warn.js'

@@ -1,3 +1,6 @@
+/** The longest delay Node's timers take (a longer one fires after 1 ms). */
+const maxDelayMs = 2 ** 31 - 1
+
 /**
  * One unreferenced timer that fires no later than asked, for watchers of deadlines that are
  * asked again and again (every invocation, every command). A pending timer that fires earlier
@@ -29,7 +32,8 @@ export class LazyTimer {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#dueAt = dueAt
     this.#setBy = setTimeout
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, dueAt - Date.now()))
+    // Node fires a longer delay than 2^31 - 1 ms after 1 ms: fire at that most, look, ask again.
+    this.#timer = setTimeout(() => this.#fire(), Math.min(maxDelayMs, Math.max(0, dueAt - Date.now())))
     this.#timer.unref?.()
   }
 

@@ -119,11 +119,17 @@ export class Scope<TClient> implements DeadlineWatcher {
   }
 
   /**
-   * Runs one operation on the client, counting it in flight and restarting the idle clock after.
-   * A client at hand (every operation after an invocation's first) is used without a promise or a
-   * turn to get it: this runs for every statement.
+   * Runs one operation on the client, counting it in flight until it settles, and restarting the
+   * idle clock then. A client at hand (every operation after an invocation's first, and the first
+   * of a warm invocation) is used without a promise or a turn to get it: this runs for every
+   * statement.
+   *
+   * An operation that takes the second argument, `settled`, reports its own end: it calls
+   * `settled()` once the driver answered, before its promise settles (settleWithin's `settled`
+   * hook), and its promise is returned as it is, with none of ours around it (a promise resolved
+   * with rows costs a lookup of `rows.then` and a turn). One that takes only the client is followed.
    */
-  use<T>(operation: (client: TClient) => Promise<T>): Promise<T> {
+  use<T>(operation: (client: TClient, settled: () => void) => Promise<T>): Promise<T> {
     try {
       this.deadline.assertTimeLeft(this.info.packageName, 'the operation')
     } catch (error) {
@@ -137,22 +143,32 @@ export class Scope<TClient> implements DeadlineWatcher {
   }
 
   /** One operation counted in flight from its start until it settles, whichever way. */
-  private run<T>(operation: (client: TClient) => Promise<T>, client: TClient): Promise<T> {
+  private run<T>(
+    operation: (client: TClient, settled: () => void) => Promise<T>,
+    client: TClient,
+  ): Promise<T> {
     this.begin()
+    let open = true
+    const settled = () => {
+      if (!open) return
+      open = false
+      this.end()
+    }
     let pending: Promise<T>
     try {
-      pending = operation(client)
+      pending = operation(client, settled)
     } catch (error) {
-      this.end()
+      settled()
       return Promise.reject(error)
     }
+    if (operation.length >= 2) return pending
     return pending.then(
       (value) => {
-        this.end()
+        settled()
         return value
       },
       (error: unknown) => {
-        this.end()
+        settled()
         throw error
       },
     )
@@ -250,9 +266,15 @@ export class Scope<TClient> implements DeadlineWatcher {
     )
   }
 
-  /** @internal The deadline passed (the pool's watch calls it): in-flight work loses its client. */
+  /**
+   * @internal The deadline passed (the pool's watch calls it): in-flight work loses its client,
+   * unless another live invocation shares that client (its own deadline and timeouts bound it).
+   * Work started later (a release's capacity read) is watched again, and dropped at once.
+   */
   deadlinePassed(): void {
-    if (this.inFlight > 0 && this.#slot) this.pool.discard(this.#slot, 'deadline')
+    this.#watched = false
+    const slot = this.#slot
+    if (this.inFlight > 0 && slot && slot.holders <= 1) this.pool.discard(slot, 'deadline')
   }
 
   private async acquire(): Promise<TClient> {

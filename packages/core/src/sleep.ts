@@ -7,12 +7,20 @@ export const sleep = (ms: number): Promise<void> =>
 /** Lets already-arrived socket events (a FIN, a RST) be processed before a client is trusted. */
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+/** What runs as an operation settles, before its promise does (see `settleWithin`). */
+export interface SettleHooks {
+  /** Called once, when the operation answered, failed or timed out: e.g. `Scope.use`'s `settled`. */
+  settled?: () => void
+}
+
 /**
  * Runs a callback-style operation as one promise, or rejects with `onTimeout()` after `ms`:
  * `start(resolve, reject)` begins it (a throw rejects). A driver's callback API through this costs
- * one promise per statement, where its promise API and a timeout around it cost three. The timer
- * is cleared as soon as the operation settles; it keeps the process alive only with `keepAlive`
- * (for work someone is waiting for whose own handles are unreferenced).
+ * one promise per statement, where its promise API and a timeout around it cost three; `hooks`
+ * let the layer above (the scope's in-flight count) act inside it rather than through a promise
+ * of its own. The timer is cleared as soon as the operation
+ * settles; it keeps the process alive only with `keepAlive` (for work someone is waiting for whose
+ * own handles are unreferenced).
  *
  * @example
  * settleWithin((resolve, reject) => conn.query(sql, (e, rows) => (e ? reject(e) : resolve(rows))), 5_000, timedOut)
@@ -22,19 +30,28 @@ export const settleWithin = <T>(
   ms: number,
   onTimeout: () => Error,
   keepAlive = false,
+  hooks?: SettleHooks,
 ): Promise<T> =>
   new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms)
-    if (!keepAlive) timer.unref()
-    const fail = (error: unknown) => {
+    let open = true
+    const succeed = (value: T) => {
+      if (!open) return
+      open = false
       clearTimeout(timer)
+      hooks?.settled?.()
+      resolve(value)
+    }
+    const fail = (error: unknown) => {
+      if (!open) return
+      open = false
+      clearTimeout(timer)
+      hooks?.settled?.()
       reject(error)
     }
+    const timer = setTimeout(() => fail(onTimeout()), ms)
+    if (!keepAlive) timer.unref()
     try {
-      start((value) => {
-        clearTimeout(timer)
-        resolve(value)
-      }, fail)
+      start(succeed, fail)
     } catch (error) {
       fail(error)
     }
@@ -47,3 +64,12 @@ export const withTimeout = <T>(
   onTimeout: () => Error,
   keepAlive = false,
 ): Promise<T> => settleWithin((resolve, reject) => promise.then(resolve, reject), ms, onTimeout, keepAlive)
+
+/**
+ * Runs `hooks` (see `SettleHooks`) as a promise-returning operation settles, for a driver with no
+ * callback API (an SDK client): the same contract as `settleWithin`'s, at the cost of a promise.
+ */
+export const withHooks = <T>(promise: Promise<T>, hooks?: SettleHooks): Promise<T> => {
+  const settled = hooks?.settled
+  return settled === undefined ? promise : promise.finally(settled)
+}

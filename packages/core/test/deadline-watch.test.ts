@@ -56,6 +56,20 @@ describe('LazyTimer: one timer that fires no later than asked', () => {
   })
 })
 
+describe('LazyTimer with a deadline weeks away', () => {
+  test('a delay longer than Node takes is cut to the longest it takes, not to 1 ms', () => {
+    const delays: number[] = []
+    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+      delays.push(ms)
+      return realSetTimeout(fn, 1_000_000)
+    }) as typeof setTimeout
+    const timer = new LazyTimer(() => {})
+    timer.fireBy(Date.now() + 30 * 24 * 3_600_000)
+    timer.cancel()
+    expect(delays).toEqual([2 ** 31 - 1])
+  })
+})
+
 describe('LazyTimer under fake timers', () => {
   test('a timer set under fake timers is not trusted once real timers are back', async () => {
     let fired = 0

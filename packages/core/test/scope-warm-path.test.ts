@@ -48,6 +48,24 @@ describe('Scope.clientNow: the client at hand, without waiting', () => {
     await scope.release('keep', 'test')
   })
 
+  test('an operation that reports its own end gets its promise back as it is, and counts in flight until settled()', async () => {
+    const { pool, client } = await warmPool()
+    const scope = new Scope(pool, Deadline.none(), info)
+    let report!: () => void
+    const answer = Promise.resolve('rows')
+    const returned = scope.use((c, settled) => {
+      expect(c).toBe(client)
+      report = settled
+      return answer
+    })
+    expect(returned).toBe(answer)
+    expect(scope.inFlight).toBe(1)
+    report()
+    report()
+    expect(scope.inFlight).toBe(0)
+    await scope.release('keep', 'test')
+  })
+
   test('a client due for validation is not handed out at once: client() pings it first', async () => {
     const { pool, state } = await warmPool({ validateAfterIdleMs: 0 })
     slotOf(pool).lastUsedAt = Date.now()

@@ -2,6 +2,15 @@ import { describe, expect, test } from '@jest/globals'
 import { Deadline, ReleasedError, Scope } from '../src/index.js'
 import { fakeBackend, info, makePool } from './support/fake-backend.js'
 
+/** Turns of the event loop until `done()`, bounded: the timers under test run on their own. */
+const until = async (done: () => boolean, what: string) => {
+  const started = Date.now()
+  while (!done()) {
+    if (Date.now() - started > 5_000) throw new Error(`${what} never happened`)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
 describe('Scope: one invocation, released exactly once', () => {
   test('after release every use fails with ReleasedError and takes no slot', async () => {
     const { adapter, state } = fakeBackend()
@@ -112,6 +121,39 @@ describe('Scope: one invocation, released exactly once', () => {
     await closing.client()
     await expect(closing.release('close', 'policy')).resolves.toBeUndefined()
     expect(pool.size).toBe(0)
+  })
+
+  test('work started after the deadline passed (a capacity read at release) is watched again: dropped at once', async () => {
+    const { adapter, state } = fakeBackend()
+    const pool = makePool(adapter)
+    const scope = new Scope(pool, new Deadline(Date.now() + 20), info)
+    await scope.use(async () => 'answered in time')
+    await until(() => pool.deadlineWatch.size === 0, 'the deadline')
+    expect(state.destroyed).toEqual([])
+    scope.begin()
+    await until(() => state.destroyed.length > 0, 'the late work being dropped')
+    expect(state.destroyed).toEqual([1])
+    scope.end()
+    await scope.release('keep', 'done')
+  })
+
+  test("one invocation's deadline never destroys a shared client another live invocation is using", async () => {
+    const { adapter, state } = fakeBackend()
+    const pool = makePool(adapter, { sharing: 'shared' })
+    const early = new Scope(pool, new Deadline(Date.now() + 20), info)
+    const live = new Scope(pool, Deadline.none(), info)
+    await live.client()
+    let finishEarly!: () => void
+    let finishLive!: () => void
+    const earlyWork = early.use(() => new Promise<void>((resolve) => (finishEarly = resolve)))
+    const liveWork = live.use(() => new Promise<void>((resolve) => (finishLive = resolve)))
+    await until(() => pool.deadlineWatch.size === 0, 'the early deadline')
+    expect(state.destroyed).toEqual([])
+    finishEarly()
+    finishLive()
+    await Promise.all([earlyWork, liveWork])
+    await early.release('keep', 'done')
+    await live.release('keep', 'done')
   })
 
   test('a dirty client is reset at release; one that cannot be reset is destroyed', async () => {

@@ -90,3 +90,50 @@ test('withTimeout settles like its promise, or rejects with onTimeout() after ms
   jest.advanceTimersByTime(500)
   await expect(never).rejects.toThrow('timed out after 500 ms')
 })
+
+describe('settleWithin hooks: the layer above acts inside the one promise', () => {
+  test('settled runs once as the operation answers, before its promise settles; a late answer is ignored', async () => {
+    jest.useFakeTimers()
+    const log: string[] = []
+    let answer: (value: string) => void = () => {}
+    const pending = settleWithin<string>(
+      (resolve) => {
+        answer = resolve
+      },
+      1_000,
+      () => new Error('late'),
+      false,
+      { settled: () => log.push('settled') },
+    )
+    answer('rows')
+    log.push('answered')
+    answer('again')
+    await expect(pending).resolves.toBe('rows')
+    expect(log).toEqual(['settled', 'answered'])
+    const timedOut = settleWithin(
+      () => {},
+      1_000,
+      () => new Error('late'),
+      false,
+      { settled: () => log.push('settled at the timeout') },
+    )
+    jest.advanceTimersByTime(1_000)
+    await expect(timedOut).rejects.toThrow('late')
+    expect(log).toEqual(['settled', 'answered', 'settled at the timeout'])
+  })
+
+  test('settled runs when start throws too, and the promise rejects with the throw', async () => {
+    const log: string[] = []
+    const thrown = settleWithin(
+      () => {
+        throw new TypeError('bad values')
+      },
+      60_000,
+      () => new Error('late'),
+      false,
+      { settled: () => log.push('settled') },
+    )
+    await expect(thrown).rejects.toThrow(new TypeError('bad values'))
+    expect(log).toEqual(['settled'])
+  })
+})

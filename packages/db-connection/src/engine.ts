@@ -1,4 +1,4 @@
-import type { ConnectionAdapter, Deadline, EventSink, OptionRule } from '@middy-downstream/core'
+import type { ConnectionAdapter, Deadline, EventSink, OptionRule, SettleHooks } from '@middy-downstream/core'
 
 /** What a failed statement means for the statement and its connection. */
 export type StatementFailure =
@@ -121,7 +121,11 @@ export interface SqlEngine<TConn, TConfig, THeader, TCreate = unknown, TTx = und
   userOf(config: TConfig): string | undefined
   databaseOf(config: TConfig): string | undefined
   adapter(args: AdapterArgs<TConfig, TCreate>): ConnectionAdapter<TConn>
-  /** Runs one statement: rows for a query that returns rows, the engine's header for a write. */
+  /**
+   * Runs one statement: rows for a query that returns rows, the engine's header for a write.
+   * `hooks.settled` runs as it settles, inside its one promise (the scope's in-flight count): see
+   * core's `settleWithin`.
+   */
   run(
     connection: TConn,
     kind: StatementKind,
@@ -129,6 +133,7 @@ export interface SqlEngine<TConn, TConfig, THeader, TCreate = unknown, TTx = und
     values: unknown,
     timeoutMs: number,
     tx: TTx | undefined,
+    hooks?: SettleHooks,
   ): Promise<unknown>
   failure(error: unknown): StatementFailure
   /** A cheap test: does this statement leave state on the session (variables, locks, temp tables)? */

@@ -311,28 +311,48 @@ export class SqlSession<TConn = unknown, THeader = never> extends Statements<THe
     return timeoutFor(this.#shared as Shared<unknown>, requested)
   }
 
-  protected async run<T>(
+  /**
+   * Two promises per statement: the driver's, with the scope's in-flight count run inside it
+   * (`settled`), and the one the handler awaits, whose rejection handler turns a failure into our
+   * error or a retry. That error is made in a reaction of the very promise the handler awaits, so
+   * its stack names the awaiting handler (V8's async stack), with no async function per statement.
+   */
+  protected run<T>(
     kind: Kind,
     sql: string,
     values: unknown,
     options: StatementOptions,
   ): Promise<SqlResult<T, THeader>> {
-    const { engine, scope } = this.#shared
-    scope.assertLive(kind === 'query' ? 'context.db.query' : 'context.db.execute')
-    // A statement outside `tx` while a transaction is open would join it on the same connection.
-    this.refuseInsideTransaction('a transaction is open: run statements through its tx handle')
-    noteSessionState(this.#shared as Shared<unknown>, kind, sql)
-    for (let attempt = 1; ; attempt++) {
-      const timeout = this.timeout(options.timeoutMs)
-      try {
-        const rows = await scope.use((connection) =>
-          engine.run(connection, kind, sql, values, timeout, undefined),
-        )
-        return rows as SqlResult<T, THeader>
-      } catch (error) {
-        this.onStatementError(error, attempt, timeout, options)
-      }
+    const { scope } = this.#shared
+    try {
+      scope.assertLive(kind === 'query' ? 'context.db.query' : 'context.db.execute')
+      // A statement outside `tx` while a transaction is open would join it on the same connection.
+      this.refuseInsideTransaction('a transaction is open: run statements through its tx handle')
+      noteSessionState(this.#shared as Shared<unknown>, kind, sql)
+    } catch (error) {
+      return Promise.reject(error)
     }
+    return this.attempt(kind, sql, values, options, 1) as Promise<SqlResult<T, THeader>>
+  }
+
+  /** Runs the statement once; a failure safe to run again (see `onStatementError`) runs it again. */
+  private attempt(
+    kind: Kind,
+    sql: string,
+    values: unknown,
+    options: StatementOptions,
+    attempt: number,
+  ): Promise<unknown> {
+    const { engine, scope } = this.#shared
+    const timeout = this.timeout(options.timeoutMs)
+    return scope
+      .use((connection, settled) =>
+        engine.run(connection, kind, sql, values, timeout, undefined, { settled }),
+      )
+      .then(undefined, (error: unknown) => {
+        this.onStatementError(error, attempt, timeout, options)
+        return this.attempt(kind, sql, values, options, attempt + 1)
+      })
   }
 
   /**

@@ -21,6 +21,22 @@ describe('rememberTest: the session-state test of a statement, remembered per te
     expect(asked).toEqual(['SET @x = 1', 'SELECT 1', 'SELECT 2', 'SET @x = 1'])
   })
 
+  test('a long text is tested every time, never kept (a bulk INSERT must not stay in memory)', () => {
+    const asked: number[] = []
+    const remembered = rememberTest(
+      (text) => {
+        asked.push(text.length)
+        return false
+      },
+      256,
+      1_024,
+    )
+    const bulk = `INSERT INTO t VALUES ${'(1),'.repeat(1_000)}(1)`
+    remembered(bulk)
+    remembered(bulk)
+    expect(asked).toEqual([bulk.length, bulk.length])
+  })
+
   test("the engines' test gives the same answer the second time", () => {
     for (const sql of ['SELECT GET_LOCK("a", 1)', 'SELECT 1 AS one', 'SET NAMES utf8mb4']) {
       expect(changesSession(sql)).toBe(changesSession(sql))

@@ -4,7 +4,7 @@ import {
   ExecuteStatementCommand,
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data'
-import type { RetryOptions } from '@middy-downstream/core'
+import { type RetryOptions, withHooks } from '@middy-downstream/core'
 import type { SqlEngine } from '../../engine.js'
 import { statementFailure } from './classify.js'
 import { type DataApiConfig, type DataApiTarget, dataApiAdapter, storable } from './client.js'
@@ -122,8 +122,16 @@ export const dataApiEngineWith = (retry: RetryOptions = {}): DataApiEngine => {
     databaseOf: (config) => config.database,
     adapter: ({ config }) => dataApiAdapter(config),
     // `execute` is `query`: the Data API has no client-side prepared statements.
-    run: (target, _kind, sql, values, timeoutMs, tx) =>
-      execute(target, sql, values, timeoutMs, tx, backoff).then(shapeResult),
+    run: (target, _kind, sql, values, timeoutMs, tx, hooks) => {
+      // A bad parameter throws here: it fails like the statement, through the session's handling.
+      let sent: Promise<unknown>
+      try {
+        sent = execute(target, sql, values, timeoutMs, tx, backoff).then(shapeResult)
+      } catch (error) {
+        sent = Promise.reject(error)
+      }
+      return withHooks(sent, hooks)
+    },
     failure: statementFailure,
     // Outside a transaction each call may run on another server connection: nothing persists.
     changesSession: () => false,

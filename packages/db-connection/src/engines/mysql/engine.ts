@@ -47,7 +47,8 @@ export const mysqlEngine: SqlEngine<Connection, ConnectionOptions, ResultSetHead
   databaseOf: (config) => config.database,
   adapter: ({ config, fleet, ownerTimeoutSeconds, create }) =>
     mysqlAdapter({ config, fleet, functionTimeoutSeconds: ownerTimeoutSeconds, createConnection: create }),
-  run: (connection, kind, sql, values, timeoutMs) => runStatement(connection, kind, sql, values, timeoutMs),
+  run: (connection, kind, sql, values, timeoutMs, _tx, hooks) =>
+    runStatement(connection, kind, sql, values, timeoutMs, hooks),
   failure,
   changesSession,
   transaction: {

@@ -1,4 +1,4 @@
-import { settleWithin, withTimeout } from '@middy-downstream/core'
+import { type SettleHooks, settleWithin } from '@middy-downstream/core'
 import mysql, { type Connection } from 'mysql2/promise'
 import type { StatementKind } from '../../engine.js'
 
@@ -30,29 +30,30 @@ export const runStatement = (
   sql: string,
   values: unknown,
   timeoutMs: number,
-): Promise<unknown> => {
-  // The callback API would take a function here for its callback, and never answer ours.
-  if (typeof values === 'function') {
-    return Promise.reject(
-      new TypeError(`${kind}(sql, values): values must be an array or an object, not a function`),
-    )
-  }
-  // A wrapper (tracing) replaced the connection's own method: it must see the statement.
-  if (connection[kind] !== driverMethods[kind]) {
-    const wrapped =
-      kind === 'query' ? connection.query(sql, values as never) : connection.execute(sql, values as never)
-    return withTimeout(wrapped, timeoutMs, () => timedOut(timeoutMs)).then(([rows]) => rows)
-  }
-  const driver = (connection as unknown as { connection: CallbackConnection }).connection
-  return settleWithin(
+  hooks?: SettleHooks,
+): Promise<unknown> =>
+  settleWithin(
     (resolve, reject) => {
+      // The callback API would take a function here for its callback, and never answer ours.
+      if (typeof values === 'function') {
+        throw new TypeError(`${kind}(sql, values): values must be an array or an object, not a function`)
+      }
+      // A wrapper (tracing) replaced the connection's own method: it must see the statement.
+      if (connection[kind] !== driverMethods[kind]) {
+        const wrapped =
+          kind === 'query' ? connection.query(sql, values as never) : connection.execute(sql, values as never)
+        wrapped.then(([rows]) => resolve(rows), reject)
+        return
+      }
+      const driver = (connection as unknown as { connection: CallbackConnection }).connection
       // The positional form: mysql2's options-object form costs about 13 µs more per statement.
       driver[kind](sql, values, (error, rows) => (error ? reject(error) : resolve(rows)))
     },
     timeoutMs,
     () => timedOut(timeoutMs),
+    false,
+    hooks,
   )
-}
 
 const timedOut = (timeoutMs: number) =>
   Object.assign(new Error(`statement timed out after ${timeoutMs} ms`), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' })

@@ -40,7 +40,8 @@ export const postgresEngine: SqlEngine<Client, ClientConfig, PgWriteResult, Crea
   databaseOf: (config) => config.database,
   adapter: ({ config, fleet, ownerTimeoutSeconds, create }) =>
     pgAdapter({ config, fleet, ownerTimeoutSeconds, createClient: create }),
-  run: (client, kind, sql, values, timeoutMs) => runStatement(client, kind, sql, values, timeoutMs),
+  run: (client, kind, sql, values, timeoutMs, _tx, hooks) =>
+    runStatement(client, kind, sql, values, timeoutMs, hooks),
   failure: statementFailure,
   changesSession,
   transaction: {

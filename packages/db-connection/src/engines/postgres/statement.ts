@@ -1,4 +1,4 @@
-import { settleWithin } from '@middy-downstream/core'
+import { type SettleHooks, settleWithin } from '@middy-downstream/core'
 import type { Client, QueryResult } from 'pg'
 import type { StatementKind } from '../../engine.js'
 import { statementTimeoutCode } from './classify.js'
@@ -28,6 +28,7 @@ export const runStatement = (
   sql: string,
   values: unknown,
   timeoutMs: number,
+  hooks?: SettleHooks,
 ): Promise<unknown> => {
   const params = values as unknown[] | undefined
   return settleWithin<unknown>(
@@ -43,6 +44,8 @@ export const runStatement = (
     timeoutMs,
     () =>
       Object.assign(new Error(`statement timed out after ${timeoutMs} ms`), { code: statementTimeoutCode }),
+    false,
+    hooks,
   )
 }
 
