@@ -34,20 +34,16 @@ export const settleWithin = <T>(
 ): Promise<T> =>
   new Promise<T>((resolve, reject) => {
     let open = true
-    const succeed = (value: T) => {
-      if (!open) return
+    /** The first answer, failure or timeout settles it; a later one is ignored. */
+    const settle = (): boolean => {
+      if (!open) return false
       open = false
       clearTimeout(timer)
       hooks?.settled?.()
-      resolve(value)
+      return true
     }
-    const fail = (error: unknown) => {
-      if (!open) return
-      open = false
-      clearTimeout(timer)
-      hooks?.settled?.()
-      reject(error)
-    }
+    const succeed = (value: T) => settle() && resolve(value)
+    const fail = (error: unknown) => settle() && reject(error)
     const timer = setTimeout(() => fail(onTimeout()), ms)
     if (!keepAlive) timer.unref()
     try {
