@@ -18,9 +18,9 @@ export interface SettleHooks {
  * `start(resolve, reject)` begins it (a throw rejects). A driver's callback API through this costs
  * one promise per statement, where its promise API and a timeout around it cost three; `hooks`
  * let the layer above (the scope's in-flight count) act inside it rather than through a promise
- * of its own. The timer is cleared as soon as the operation
- * settles; it keeps the process alive only with `keepAlive` (for work someone is waiting for whose
- * own handles are unreferenced).
+ * of its own. The first answer, failure or timeout settles it. The timer is cleared as soon as the
+ * operation settles; it keeps the process alive only with `keepAlive` (for work someone is waiting
+ * for whose own handles are unreferenced).
  *
  * @example
  * settleWithin((resolve, reject) => conn.query(sql, (e, rows) => (e ? reject(e) : resolve(rows))), 5_000, timedOut)
@@ -34,7 +34,6 @@ export const settleWithin = <T>(
 ): Promise<T> =>
   new Promise<T>((resolve, reject) => {
     let open = true
-    /** The first answer, failure or timeout settles it; a later one is ignored. */
     const settle = (): boolean => {
       if (!open) return false
       open = false
